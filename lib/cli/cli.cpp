@@ -1,0 +1,217 @@
+#include "cli/cli.hpp"
+
+#include "cli/context.hpp"
+#include "ops/logging.hpp"
+#include "storage/migrations.hpp"
+#include "util/errors.hpp"
+
+#include <soci/mysql/soci-mysql.h>
+#include <soci/sqlite3/soci-sqlite3.h>
+#include <spdlog/spdlog.h>
+#include <sys/stat.h>
+
+#include <boost/program_options.hpp>
+#include <functional>
+#include <iostream>
+#include <map>
+
+namespace billing {
+
+namespace {
+
+constexpr const char* k_usage = R"(usage: billing [GLOBAL OPTIONS] COMMAND [ARGS] [--help]
+
+Nightly batch billing for prepaid messaging credits.
+
+Commands:
+  migrate                                 create or upgrade the database schema
+  import plans|accounts|purchases FILE    load CSV reference data (idempotent)
+  ingest FILE...                          ingest usage logs
+  run [--date D | --from D1 --to D2] [--dry-run]
+                                          close business dates (default: yesterday)
+  export reconciliation|charges|rejects|payments --from D1 --to D2 [-o FILE]
+                                          CSV reports
+  payments import FILE                    apply payment provider results
+  status [--json]                         last completed date, runs, lock, rejects
+  verify                                  check the books' invariants
+  demo [--out DIR]                        make a demo database and run it
+
+Global options (before or after the command):
+  --db URL             sqlite:PATH or mysql://USER@HOST:PORT/DB (env BILLING_DB_URL)
+  --config FILE        INI config file (env BILLING_CONFIG; default /etc/billing/billing.conf)
+  --log-format FORMAT  text or json
+  --log-level LEVEL    debug, info, warn or error
+  --quiet              warnings and errors only, no progress
+  --help, --version
+
+The MySQL password comes from BILLING_DB_PASSWORD or db.password_file, never
+from the command line.
+
+Exit codes: 0 done, 1 internal error, 2 usage or config error, 65 bad input
+file, 69 database unavailable, 75 another run holds the lock.
+)";
+
+struct SplitArgs
+{
+  CommandLineSettings globals;
+  std::vector<std::string> rest;
+  bool help = false;
+  bool version = false;
+};
+
+// Takes the global options out of the line wherever they stand.
+SplitArgs split_global_options(int argc, const char* const* argv)
+{
+  SplitArgs out;
+  const std::map<std::string, std::function<void(const std::string&)>> with_value = {
+    { "--db", [&](const std::string& v) { out.globals.db_url = v; } },
+    { "--config", [&](const std::string& v) { out.globals.config_path = v; } },
+    { "--log-format", [&](const std::string& v) { out.globals.log_format = v; } },
+    { "--log-level", [&](const std::string& v) { out.globals.log_level = v; } },
+  };
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    if (arg == "--") {
+      for (++i; i < argc; ++i) {
+        out.rest.emplace_back(argv[i]);
+      }
+      break;
+    }
+    const auto eq = arg.find('=');
+    const std::string name = arg.substr(0, eq);
+    if (const auto it = with_value.find(name); it != with_value.end()) {
+      if (eq != std::string::npos) {
+        it->second(arg.substr(eq + 1));
+      } else if (i + 1 < argc) {
+        it->second(argv[++i]);
+      } else {
+        throw UsageError("option " + name + " needs a value");
+      }
+    } else if (arg == "--quiet" || arg == "-q") {
+      out.globals.quiet = true;
+    } else if (out.rest.empty() && (arg == "--help" || arg == "-h")) {
+      out.help = true;
+    } else if (out.rest.empty() && arg == "--version") {
+      out.version = true;
+    } else {
+      out.rest.push_back(arg);
+    }
+  }
+  return out;
+}
+
+// Whether a SOCI error means the server or file cannot be used (exit 69).
+bool is_unavailable(const soci::soci_error& e)
+{
+  if (e.get_error_category() == soci::soci_error::connection_error) {
+    return true;
+  }
+  if (const auto* m = dynamic_cast<const soci::mysql_soci_error*>(&e)) {
+    // 1045 access denied, 1049 unknown database, 2002/2003 cannot connect,
+    // 2006/2013 server gone, 1205 lock wait timeout, 1053 shutdown.
+    switch (m->err_num_) {
+      case 1045:
+      case 1049:
+      case 1053:
+      case 1205:
+      case 2002:
+      case 2003:
+      case 2006:
+      case 2013:
+        return true;
+      default:
+        return false;
+    }
+  }
+  if (const auto* s = dynamic_cast<const soci::sqlite3_soci_error*>(&e)) {
+    const int code = s->result() & 0xff;
+    return code == 5 /* BUSY */ || code == 6 /* LOCKED */ || code == 10           /* IOERR */
+           || code == 11 /* CORRUPT */ || code == 14 /* CANTOPEN */ || code == 26 /* NOTADB */
+           || code == 8 /* READONLY */ || code == 13 /* FULL */;
+  }
+  return false;
+}
+
+int fail(ExitCode code, const std::string& message)
+{
+  if (spdlog::default_logger()) {
+    spdlog::error("{}", message);
+  } else {
+    std::cerr << "billing: " << message << "\n";
+  }
+  return static_cast<int>(code);
+}
+
+} // namespace
+
+std::unique_ptr<Database> CommandContext::open_database(SchemaCheck check,
+                                                        CreateIfMissing create) const
+{
+  const DbUrl url = DbUrl::parse(settings.db_url);
+  if (url.backend == Backend::sqlite && create == CreateIfMissing::no) {
+    struct stat st
+    {};
+    if (::stat(url.path.c_str(), &st) != 0) {
+      throw DatabaseUnavailable("database file " + url.path
+                                + " does not exist: run `billing migrate` to create it");
+    }
+  }
+  auto db = std::make_unique<Database>(url, resolve_db_password(settings, env));
+  if (check == SchemaCheck::require_current) {
+    require_current_schema(*db);
+  }
+  return db;
+}
+
+int run_cli(int argc, const char* const* argv)
+{
+  // Until the settings are known, errors go to stderr plainly.
+  try {
+    SplitArgs split = split_global_options(argc, argv);
+    if (split.version) {
+      std::cout << "billing " << BILLING_VERSION << "\n";
+      return 0;
+    }
+    if (split.help || split.rest.empty()) {
+      std::cout << k_usage;
+      return split.help ? 0 : static_cast<int>(ExitCode::usage);
+    }
+    CommandContext ctx;
+    ctx.env = process_environment();
+    ctx.settings = resolve_settings(split.globals, ctx.env);
+    ctx.out = &std::cout;
+    init_logging(ctx.settings.log_format, ctx.settings.log_level, ctx.settings.quiet);
+
+    using Handler = int (*)(const CommandContext&, const CommandArgs&);
+    const std::map<std::string, Handler> commands = {
+      { "migrate", cmd_migrate }, { "import", cmd_import }, { "ingest", cmd_ingest },
+      { "run", cmd_run },         { "export", cmd_export }, { "payments", cmd_payments },
+      { "status", cmd_status },   { "verify", cmd_verify }, { "demo", cmd_demo },
+    };
+    const std::string name = split.rest.front();
+    const auto it = commands.find(name);
+    if (it == commands.end()) {
+      throw UsageError("unknown command '" + name + "' (see billing --help)");
+    }
+    const CommandArgs args(split.rest.begin() + 1, split.rest.end());
+    try {
+      return it->second(ctx, args);
+    } catch (const boost::program_options::error& e) {
+      throw UsageError(name + ": " + e.what() + " (see billing " + name + " --help)");
+    }
+  } catch (const BillingError& e) {
+    return fail(e.code(), e.what());
+  } catch (const boost::program_options::error& e) {
+    return fail(ExitCode::usage, e.what());
+  } catch (const soci::soci_error& e) {
+    if (is_unavailable(e)) {
+      return fail(ExitCode::db_unavailable,
+                  std::string("database unavailable: ") + e.get_error_message());
+    }
+    return fail(ExitCode::internal, std::string("database error: ") + e.get_error_message());
+  } catch (const std::exception& e) {
+    return fail(ExitCode::internal, std::string("internal error: ") + e.what());
+  }
+}
+
+} // namespace billing

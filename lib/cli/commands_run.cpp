@@ -1,0 +1,229 @@
+// run, export, verify: closing dates and reading the books.
+#include "cli/command_support.hpp"
+#include "domain/calendar.hpp"
+#include "jobs/ingest_inbox.hpp"
+#include "jobs/nightly.hpp"
+#include "ops/atomic_file.hpp"
+#include "ops/clock.hpp"
+#include "reports/exports.hpp"
+#include "storage/run_lock.hpp"
+#include "storage/run_log.hpp"
+#include "storage/verify.hpp"
+#include "util/errors.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <cstdio>
+#include <sstream>
+
+namespace billing {
+
+namespace {
+
+Shard parse_shard(const std::string& text)
+{
+  Shard shard;
+  if (std::sscanf(text.c_str(), "%d/%d", &shard.index, &shard.count) != 2 || shard.count < 1
+      || shard.index < 0 || shard.index >= shard.count || shard.count > 1024) {
+    throw UsageError("--shard must be K/N with 0 <= K < N <= 1024, not '" + text + "'");
+  }
+  return shard;
+}
+
+void print_run_summary(std::ostream& out, const RunOutcome& outcome, DryRun dry_run)
+{
+  out << (dry_run == DryRun::yes ? "dry run (nothing written)\n" : "");
+  out << "date        status            accounts   events     late  used_credits  recharges  "
+         "suspended\n";
+  for (const DateOutcome& d : outcome.dates) {
+    char line[256];
+    const char* status = d.already_complete ? "already complete"
+                         : d.completed      ? (dry_run == DryRun::yes ? "would close" : "closed")
+                                            : "shard done";
+    std::snprintf(line,
+                  sizeof line,
+                  "%-10s  %-16s  %8lld  %8lld  %6lld  %12lld  %9lld  %9lld\n",
+                  format_date(d.date).c_str(),
+                  status,
+                  d.totals.accounts,
+                  d.totals.usage_events,
+                  d.totals.late_events,
+                  d.totals.credits_used,
+                  d.totals.recharges,
+                  d.totals.suspended);
+    out << line;
+  }
+}
+
+} // namespace
+
+int cmd_run(const CommandContext& ctx, const CommandArgs& args)
+{
+  po::options_description options("Options");
+  options.add_options()(
+    "date", po::value<std::string>(), "close dates up to D (default: yesterday)")(
+    "from", po::value<std::string>(), "first date of a range")(
+    "to", po::value<std::string>(), "last date of a range")(
+    "dry-run", "compute and report without writing anything")(
+    "shard", po::value<std::string>(), "K/N: process only the accounts of shard K of N");
+  const auto vm = parse_command(
+    ctx, args, "billing run [--date D | --from D1 --to D2] [--dry-run] [--shard K/N]", options);
+  if (!vm) {
+    return 0;
+  }
+  const Date today = date_of(now_utc());
+  RunRequest request;
+  request.today = today;
+  if (vm->count("date") && (vm->count("from") || vm->count("to"))) {
+    throw UsageError("run: give --date D or --from D1 --to D2, not both");
+  }
+  if (vm->count("from") != vm->count("to")) {
+    throw UsageError("run: --from and --to go together");
+  }
+  if (vm->count("date")) {
+    request.to = date_option(*vm, "date");
+  } else if (vm->count("to")) {
+    request.from = date_option(*vm, "from");
+    request.to = date_option(*vm, "to");
+  } else {
+    request.to = today.prev();
+  }
+  request.dry_run = vm->count("dry-run") ? DryRun::yes : DryRun::no;
+  if (vm->count("shard")) {
+    request.shard = parse_shard((*vm)["shard"].as<std::string>());
+  }
+  // Refuse a date that is not over before touching the database.
+  dates_to_run(request, std::nullopt);
+
+  auto db = ctx.open_database(SchemaCheck::require_current);
+  const std::string holder = process_identity() + " run";
+  RunLock lock(*db, holder);
+  const bool record = request.dry_run == DryRun::no;
+  const long long run_id =
+    record ? open_run(*db, "run " + format_date(request.to), holder, now_utc()) : 0;
+  try {
+    RunHooks hooks;
+    hooks.now = now_utc;
+    if (ctx.settings.usage_inbox) {
+      if (request.dry_run == DryRun::no) {
+        hooks.before_dates = [&] { ingest_inbox(*db, *ctx.settings.usage_inbox, now_utc()); };
+      } else {
+        spdlog::info("dry run: the inbox {} is not ingested", *ctx.settings.usage_inbox);
+      }
+    }
+    const RunOutcome outcome = run_nightly(*db, request, hooks);
+    print_run_summary(*ctx.out, outcome, request.dry_run);
+    if (record) {
+      std::string detail;
+      for (const auto& d : outcome.dates) {
+        if (!d.already_complete) {
+          detail += (detail.empty() ? "" : " ") + format_date(d.date);
+        }
+      }
+      close_run(
+        *db, run_id, "ok", 0, detail.empty() ? "nothing to do" : "closed " + detail, now_utc());
+    }
+    return 0;
+  } catch (const BillingError& e) {
+    if (record) {
+      try {
+        close_run(*db, run_id, "failed", static_cast<int>(e.code()), e.what(), now_utc());
+      } catch (...) {
+      }
+    }
+    throw;
+  } catch (const std::exception& e) {
+    if (record) {
+      try {
+        close_run(*db, run_id, "failed", 1, e.what(), now_utc());
+      } catch (...) {
+      }
+    }
+    throw;
+  }
+}
+
+int cmd_export(const CommandContext& ctx, const CommandArgs& args)
+{
+  po::options_description options("Options");
+  options.add_options()(
+    "kind", po::value<std::string>()->required(), "reconciliation|charges|rejects|payments")(
+    "from", po::value<std::string>(), "first business date (rejects: ingest date)")(
+    "to", po::value<std::string>(), "last business date")(
+    "output,o", po::value<std::string>(), "write to FILE (atomically, mode 0640)")(
+    "status", po::value<std::string>(), "payments: pending|succeeded|failed")(
+    "all", "rejects: include those retried since");
+  po::positional_options_description positional;
+  positional.add("kind", 1);
+  const auto vm = parse_command(
+    ctx,
+    args,
+    "billing export reconciliation|charges|rejects|payments --from D1 --to D2 [-o FILE]",
+    options,
+    positional);
+  if (!vm) {
+    return 0;
+  }
+  ExportRequest request;
+  const std::string kind = (*vm)["kind"].as<std::string>();
+  const auto parsed = parse_export_kind(kind);
+  if (!parsed) {
+    throw UsageError("export: unknown report '" + kind
+                     + "' (reconciliation, charges, rejects or payments)");
+  }
+  request.kind = *parsed;
+  const bool dates_optional =
+    request.kind == ExportKind::rejects || request.kind == ExportKind::payments;
+  if (!dates_optional && (!vm->count("from") || !vm->count("to"))) {
+    throw UsageError("export " + kind + ": --from D1 and --to D2 are required");
+  }
+  if (vm->count("from")) {
+    request.from = date_option(*vm, "from");
+  }
+  if (vm->count("to")) {
+    request.to = date_option(*vm, "to");
+  }
+  if (vm->count("status")) {
+    const std::string status = (*vm)["status"].as<std::string>();
+    if (status != "pending" && status != "succeeded" && status != "failed") {
+      throw UsageError("export: --status must be pending, succeeded or failed");
+    }
+    request.status = status;
+  }
+  request.include_resolved = vm->count("all") > 0;
+  auto db = ctx.open_database(SchemaCheck::require_current);
+  if (vm->count("output")) {
+    const std::string path = (*vm)["output"].as<std::string>();
+    std::ostringstream buffer;
+    const long long rows = write_export(*db, request, buffer);
+    write_file_atomically(path, buffer.str());
+    spdlog::info("export {}: {} rows written to {}", kind, rows, path);
+  } else {
+    write_export(*db, request, *ctx.out);
+  }
+  return 0;
+}
+
+int cmd_verify(const CommandContext& ctx, const CommandArgs& args)
+{
+  const auto vm = parse_command(ctx, args, "billing verify", po::options_description("Options"));
+  if (!vm) {
+    return 0;
+  }
+  auto db = ctx.open_database(SchemaCheck::require_current);
+  const VerifyReport report = verify_books(*db);
+  for (const auto& name : report.checks_passed) {
+    *ctx.out << "ok      " << name << "\n";
+  }
+  for (const auto& breach : report.breaches) {
+    *ctx.out << "BREACH  " << breach << "\n";
+  }
+  if (!report.breaches.empty()) {
+    spdlog::error("verify: {} breaches of the books' invariants", report.breaches.size());
+    return static_cast<int>(ExitCode::internal);
+  }
+  *ctx.out << "verify: all " << report.checks_passed.size() << " checks passed\n";
+  return 0;
+}
+
+} // namespace billing

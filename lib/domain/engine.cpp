@@ -1,0 +1,554 @@
+#include "domain/engine.hpp"
+
+#include "util/assert.hpp"
+
+#include <algorithm>
+#include <tuple>
+#include <utility>
+
+namespace billing {
+
+namespace {
+
+constexpr long long k_rollover_lifetime_us = 30 * k_us_per_day;
+constexpr long long k_purchase_lifetime_months = 12;
+
+enum class Late
+{
+  no,
+  yes
+};
+// A roll-over lot only moves credits; every other new lot pays debt first
+// (SPEC 13.6).
+enum class PaysOverdraft
+{
+  no,
+  yes
+};
+
+// Burn-down order (SPEC 6, 13.7): soonest expiry, then kind (rollover, plan,
+// purchased), then the older lot (earlier valid_from, then the one made first).
+bool burns_before(const Lot& a, const Lot& b)
+{
+  return std::tie(a.expires_at, a.kind, a.valid_from, a.seq)
+         < std::tie(b.expires_at, b.kind, b.valid_from, b.seq);
+}
+
+bool usable_at(const Lot& lot, Instant t)
+{
+  return lot.valid_from <= t && t < lot.expires_at;
+}
+
+Credits negated(Credits c)
+{
+  return Credits{} - c;
+}
+
+// One account-date being closed. The input is consumed (moved from); the
+// object is used once, through run().
+class DayCloser
+{
+public:
+  explicit DayCloser(AccountDayInput& input)
+    : m_in(input)
+    , m_day_start(start_of(input.date))
+    , m_day_end(start_of(input.date.next()))
+    , m_date_text(format_date(input.date))
+    , m_key_prefix(std::to_string(input.settings.account_id) + ":" + m_date_text + ":")
+  {
+  }
+
+  DayCloser(const DayCloser&) = delete;
+  DayCloser& operator=(const DayCloser&) = delete;
+
+  AccountDayResult run();
+
+private:
+  void sort_inputs();
+  void apply_late_facts();
+  void apply_timeline();
+  void apply_instant(Instant t);
+  void apply_reset(long long k, Instant t);
+  void close_cycle(long long k, Instant reset_at, Instant t);
+  void expire_due(Instant t);
+  void apply_revocation(const Revocation& r);
+  void apply_purchase(const Purchase& p, Late late);
+  void apply_usage(const UsageCharge& u, Instant t);
+  void apply_auto_recharge();
+  std::size_t add_lot(Lot lot, PaysOverdraft pays);
+  void add_entry(EntryKind kind, Instant at, Credits credits, long long lot_seq, Late late);
+  Instant next_reset_instant() const { return std::max(m_next_reset, m_day_start); }
+  Instant next_expiry_instant() const;
+
+  AccountDayInput& m_in;
+  const Instant m_day_start;
+  const Instant m_day_end;
+  const std::string m_date_text;
+  const std::string m_key_prefix;
+
+  AccountDayResult m_out;
+  std::vector<Lot>& m_lots = m_out.state.lots;
+  // Indices into m_lots in burn-down order; kept sorted as lots are added.
+  std::vector<std::size_t> m_burn_order;
+  Instant m_next_reset;
+
+  std::size_t m_late_purchases = 0; // purchases[0, m_late_purchases) are late
+  std::size_t m_late_usage = 0;     // usage[0, m_late_usage) are late
+  std::size_t m_next_purchase = 0;  // next on-time purchase to apply
+  std::size_t m_next_usage = 0;     // next on-time usage event to apply
+  std::size_t m_usage_applied = 0;
+  Credits m_usage_total;
+  long long m_entry_count = 0;
+};
+
+AccountDayResult DayCloser::run()
+{
+  const AccountSettings& settings = m_in.settings;
+  BILLING_REQUIRE(m_in.date >= settings.cycle_anchor);
+  BILLING_REQUIRE(m_in.plan.included_credits.n >= 0);
+  BILLING_REQUIRE(!m_in.plan.rollover_cap || m_in.plan.rollover_cap->n >= 0);
+  BILLING_REQUIRE(m_in.state.overdraft.n >= 0);
+  BILLING_REQUIRE(m_in.state.last_cycle_index >= -1);
+
+  const bool sending_before = m_in.state.sending_enabled;
+  m_out.state = std::move(m_in.state);
+  const auto by_seq = [](const Lot& a, const Lot& b) { return a.seq < b.seq; };
+  if (!std::is_sorted(m_lots.begin(), m_lots.end(), by_seq)) {
+    std::sort(m_lots.begin(), m_lots.end(), by_seq);
+  }
+  long long prev_seq = 0;
+  for (const Lot& lot : m_lots) {
+    BILLING_REQUIRE(lot.seq > prev_seq && lot.seq < m_out.state.next_lot_seq);
+    BILLING_REQUIRE(lot.remaining.n >= 0);
+    prev_seq = lot.seq;
+  }
+  m_burn_order.reserve(m_lots.size() + 4);
+  m_out.entries.reserve(m_lots.size() + 4);
+  for (std::size_t i = 0; i < m_lots.size(); ++i) {
+    m_burn_order.push_back(i);
+  }
+  std::sort(m_burn_order.begin(), m_burn_order.end(), [this](std::size_t a, std::size_t b) {
+    return burns_before(m_lots[a], m_lots[b]);
+  });
+  m_next_reset =
+    cycle_start(settings.cycle_anchor, m_in.plan.cycle, m_out.state.last_cycle_index + 1);
+
+  sort_inputs();
+  m_out.summary.opening = balance(m_out.state);
+
+  apply_late_facts();
+  apply_timeline();
+  apply_auto_recharge();
+
+  DaySummary& s = m_out.summary;
+  s.closing = balance(m_out.state);
+  s.overdraft = m_out.state.overdraft;
+  s.sending_enabled = s.closing.n > 0;
+  BILLING_REQUIRE(s.closing
+                  == s.opening + s.granted + s.purchased - s.used - s.expired - s.revoked);
+
+  m_out.state.sending_enabled = s.sending_enabled;
+  m_out.sending_changed = s.sending_enabled != sending_before;
+  m_out.lots_touched = m_lots;
+  std::erase_if(m_lots, [](const Lot& lot) { return lot.remaining.n == 0; });
+  return std::move(m_out);
+}
+
+void DayCloser::sort_inputs()
+{
+  auto& purchases = m_in.purchases;
+  auto& usage = m_in.usage;
+  for (const Purchase& p : purchases) {
+    BILLING_REQUIRE(p.purchased_at < m_day_end && p.credits.n >= 0);
+  }
+  for (const UsageCharge& u : usage) {
+    BILLING_REQUIRE(u.occurred_at < m_day_end && u.credits.n >= 0);
+    m_usage_total += u.credits;
+  }
+  std::sort(purchases.begin(), purchases.end(), [](const Purchase& a, const Purchase& b) {
+    return std::tie(a.purchased_at, a.purchase_id) < std::tie(b.purchased_at, b.purchase_id);
+  });
+  // Events at one instant are charged against the same lots one after the
+  // other, which equals charging their sum: their relative order is irrelevant.
+  const auto by_instant = [](const UsageCharge& a, const UsageCharge& b) {
+    return a.occurred_at < b.occurred_at;
+  };
+  if (!std::is_sorted(usage.begin(), usage.end(), by_instant)) {
+    std::sort(usage.begin(), usage.end(), by_instant);
+  }
+  std::sort(
+    m_in.revocations.begin(), m_in.revocations.end(), [](const Revocation& a, const Revocation& b) {
+      return std::tie(a.lot_seq, a.payment_key) < std::tie(b.lot_seq, b.payment_key);
+    });
+
+  const auto purchase_late =
+    std::partition_point(purchases.begin(), purchases.end(), [this](const Purchase& p) {
+      return p.purchased_at < m_day_start;
+    });
+  const auto usage_late =
+    std::partition_point(usage.begin(), usage.end(), [this](const UsageCharge& u) {
+      return u.occurred_at < m_day_start;
+    });
+  m_late_purchases = static_cast<std::size_t>(purchase_late - purchases.begin());
+  m_late_usage = static_cast<std::size_t>(usage_late - usage.begin());
+  m_next_purchase = m_late_purchases;
+  m_next_usage = m_late_usage;
+}
+
+// SPEC 13.4: revocations, then late purchases and usage in their own time
+// order (purchases first at one instant), all before the date's 00:00 events.
+void DayCloser::apply_late_facts()
+{
+  for (const Revocation& r : m_in.revocations) {
+    apply_revocation(r);
+  }
+  std::size_t pi = 0;
+  std::size_t ui = 0;
+  while (pi < m_late_purchases || ui < m_late_usage) {
+    const bool purchase_next =
+      pi < m_late_purchases
+      && (ui == m_late_usage || m_in.purchases[pi].purchased_at <= m_in.usage[ui].occurred_at);
+    if (purchase_next) {
+      apply_purchase(m_in.purchases[pi++], Late::yes);
+      ++m_out.summary.late_purchases;
+    } else {
+      apply_usage(m_in.usage[ui++], m_day_start);
+      ++m_out.summary.late_events;
+    }
+  }
+}
+
+Instant DayCloser::next_expiry_instant() const
+{
+  Instant next = m_day_end;
+  for (const Lot& lot : m_lots) {
+    if (lot.remaining.n > 0 && lot.expires_at < next) {
+      next = lot.expires_at;
+    }
+  }
+  return std::max(next, m_day_start);
+}
+
+// The date's own facts, one instant at a time. 00:00 is always visited so
+// that lots expiring at (or, after a late purchase, before) it are swept.
+void DayCloser::apply_timeline()
+{
+  Instant t = m_day_start;
+  for (;;) {
+    apply_instant(t);
+    Instant next = std::min(next_expiry_instant(), m_day_end);
+    if (m_next_reset < m_day_end) {
+      next = std::min(next, next_reset_instant());
+    }
+    if (m_next_purchase < m_in.purchases.size()) {
+      next = std::min(next, m_in.purchases[m_next_purchase].purchased_at);
+    }
+    if (m_next_usage < m_in.usage.size()) {
+      next = std::min(next, m_in.usage[m_next_usage].occurred_at);
+    }
+    if (next >= m_day_end) {
+      return;
+    }
+    BILLING_REQUIRE(next > t);
+    t = next;
+  }
+}
+
+// SPEC 13.5: expiries and the closing of the ended cycle, then the new plan
+// grant, then purchases, then usage.
+void DayCloser::apply_instant(Instant t)
+{
+  // More than one reset is only possible when resets before the date were
+  // missed (an account run from after its anchor): they are caught up at
+  // 00:00, each with its own validity instants.
+  bool reset_applied = false;
+  while (m_next_reset < m_day_end && next_reset_instant() <= t) {
+    apply_reset(m_out.state.last_cycle_index + 1, t);
+    reset_applied = true;
+  }
+  if (!reset_applied) {
+    expire_due(t);
+  }
+  auto& purchases = m_in.purchases;
+  while (m_next_purchase < purchases.size() && purchases[m_next_purchase].purchased_at == t) {
+    apply_purchase(purchases[m_next_purchase++], Late::no);
+  }
+  auto& usage = m_in.usage;
+  while (m_next_usage < usage.size() && usage[m_next_usage].occurred_at == t) {
+    apply_usage(usage[m_next_usage++], t);
+  }
+}
+
+void DayCloser::apply_reset(long long k, Instant t)
+{
+  const Plan& plan = m_in.plan;
+  const Instant reset_at = m_next_reset;
+  const Instant cycle_end = cycle_start(m_in.settings.cycle_anchor, plan.cycle, k + 1);
+  if (k > 0) {
+    close_cycle(k, reset_at, t);
+  }
+  expire_due(t);
+  if (plan.included_credits.n > 0) {
+    const std::size_t index = add_lot(Lot{ .seq = 0,
+                                           .kind = LotKind::plan,
+                                           .granted = plan.included_credits,
+                                           .remaining = plan.included_credits,
+                                           .valid_from = reset_at,
+                                           .expires_at = cycle_end,
+                                           .source = "plan:" + std::to_string(k) },
+                                      PaysOverdraft::yes);
+    m_out.summary.granted += plan.included_credits;
+    add_entry(EntryKind::grant, t, plan.included_credits, m_lots[index].seq, Late::no);
+  }
+  m_out.state.last_cycle_index = k;
+  m_next_reset = cycle_end;
+}
+
+// Closes the plan lot of cycle k-1 at reset R_k: up to the cap rolls over into
+// a new lot living 30 days, the rest expires (SPEC 4, 13.11).
+void DayCloser::close_cycle(long long k, Instant reset_at, Instant t)
+{
+  const std::string source = "plan:" + std::to_string(k - 1);
+  const auto it = std::find_if(m_lots.begin(), m_lots.end(), [&source](const Lot& lot) {
+    return lot.kind == LotKind::plan && lot.source == source;
+  });
+  if (it == m_lots.end() || it->remaining.n == 0) {
+    return;
+  }
+  const long long plan_seq = it->seq;
+  const Credits unused = it->remaining;
+  const Credits moved = m_in.plan.rollover_cap ? std::min(unused, *m_in.plan.rollover_cap) : unused;
+  const Credits above_cap = unused - moved;
+  it->remaining = Credits{};
+  if (moved.n > 0) {
+    const std::size_t index =
+      add_lot(Lot{ .seq = 0,
+                   .kind = LotKind::rollover,
+                   .granted = moved,
+                   .remaining = moved,
+                   .valid_from = reset_at,
+                   .expires_at = Instant{ reset_at.us + k_rollover_lifetime_us },
+                   .source = "rollover:" + std::to_string(k) },
+              PaysOverdraft::no);
+    m_out.summary.rolled_over += moved;
+    add_entry(EntryKind::rollover_out, t, negated(moved), plan_seq, Late::no);
+    add_entry(EntryKind::rollover_in, t, moved, m_lots[index].seq, Late::no);
+  }
+  if (above_cap.n > 0) {
+    m_out.summary.expired += above_cap;
+    add_entry(EntryKind::expire, t, negated(above_cap), plan_seq, Late::no);
+  }
+}
+
+void DayCloser::expire_due(Instant t)
+{
+  for (Lot& lot : m_lots) {
+    if (lot.expires_at <= t && lot.remaining.n > 0) {
+      const Credits expired = lot.remaining;
+      lot.remaining = Credits{};
+      m_out.summary.expired += expired;
+      add_entry(EntryKind::expire, t, negated(expired), lot.seq, Late::no);
+    }
+  }
+}
+
+void DayCloser::apply_revocation(const Revocation& r)
+{
+  const auto it = std::find_if(
+    m_lots.begin(), m_lots.end(), [&r](const Lot& lot) { return lot.seq == r.lot_seq; });
+  if (it == m_lots.end() || it->remaining.n == 0) {
+    return;
+  }
+  const Credits revoked = it->remaining;
+  it->remaining = Credits{};
+  m_out.summary.revoked += revoked;
+  add_entry(EntryKind::revoke, m_day_start, negated(revoked), it->seq, Late::no);
+}
+
+void DayCloser::apply_purchase(const Purchase& p, Late late)
+{
+  const std::size_t index =
+    add_lot(Lot{ .seq = 0,
+                 .kind = LotKind::purchased,
+                 .granted = p.credits,
+                 .remaining = p.credits,
+                 .valid_from = p.purchased_at,
+                 .expires_at = add_months_clamped(p.purchased_at, k_purchase_lifetime_months),
+                 .source = "purchase:" + p.purchase_id },
+            PaysOverdraft::yes);
+  m_out.summary.purchased += p.credits;
+  const Instant at = late == Late::yes ? m_day_start : p.purchased_at;
+  add_entry(EntryKind::purchase, at, p.credits, m_lots[index].seq, late);
+}
+
+// Charges one event against the lots usable at t (late events: the date's
+// 00:00); what they cannot cover becomes overdraft (SPEC 6).
+void DayCloser::apply_usage(const UsageCharge& u, Instant t)
+{
+  Credits left = u.credits;
+  for (const std::size_t index : m_burn_order) {
+    if (left.n == 0) {
+      break;
+    }
+    Lot& lot = m_lots[index];
+    if (lot.remaining.n == 0 || !usable_at(lot, t)) {
+      continue;
+    }
+    const Credits take = std::min(left, lot.remaining);
+    lot.remaining -= take;
+    left -= take;
+  }
+  m_out.state.overdraft += left;
+  m_out.summary.used += u.credits;
+  ++m_out.summary.usage_events;
+  // One usage entry per account-date, booked with the last event applied.
+  if (++m_usage_applied == m_in.usage.size()) {
+    add_entry(EntryKind::usage, t, negated(m_usage_total), 0, Late::no);
+  }
+}
+
+// SPEC 7, 13.3: after the date's usage, recharge up to the threshold, at most
+// max_recharges_per_day times; the lots are valid from the next 00:00.
+void DayCloser::apply_auto_recharge()
+{
+  const AccountSettings& settings = m_in.settings;
+  if (settings.auto_recharge != AutoRecharge::on || settings.recharge_credits.n <= 0
+      || settings.max_recharges_per_day <= 0) {
+    return;
+  }
+  const Credits bal = balance(m_out.state);
+  if (bal >= settings.recharge_threshold) {
+    return;
+  }
+  const long long deficit = (settings.recharge_threshold - bal).n;
+  const long long per = settings.recharge_credits.n;
+  const long long needed = deficit / per + (deficit % per != 0 ? 1 : 0);
+  const long long count = std::min<long long>(settings.max_recharges_per_day, needed);
+  const Instant valid_from = m_day_end;
+  const Instant expires_at = add_months_clamped(valid_from, k_purchase_lifetime_months);
+  for (long long i = 1; i <= count; ++i) {
+    const std::string suffix = m_date_text + ":" + std::to_string(i);
+    const std::size_t index = add_lot(Lot{ .seq = 0,
+                                           .kind = LotKind::purchased,
+                                           .granted = settings.recharge_credits,
+                                           .remaining = settings.recharge_credits,
+                                           .valid_from = valid_from,
+                                           .expires_at = expires_at,
+                                           .source = "recharge:" + suffix },
+                                      PaysOverdraft::yes);
+    const long long seq = m_lots[index].seq;
+    m_out.summary.purchased += settings.recharge_credits;
+    add_entry(EntryKind::recharge, valid_from, settings.recharge_credits, seq, Late::no);
+    m_out.recharges.push_back(RechargeRequest{
+      .idempotency_key = "recharge:" + std::to_string(settings.account_id) + ":" + suffix,
+      .lot_seq = seq,
+      .credits = settings.recharge_credits,
+      .amount = Money{
+        recharge_amount_cents(settings.recharge_credits, m_in.plan.credit_price_cents_per_1000),
+        m_in.plan.currency } });
+  }
+}
+
+// Gives the lot the next seq, lets it pay overdraft off (SPEC 13.6) and files
+// it in burn-down order. A lot left at 0 stays until the end of the date so
+// that its ledger entries can name it.
+std::size_t DayCloser::add_lot(Lot lot, PaysOverdraft pays)
+{
+  lot.seq = m_out.state.next_lot_seq++;
+  if (pays == PaysOverdraft::yes) {
+    const Credits pay = std::min(lot.remaining, m_out.state.overdraft);
+    lot.remaining -= pay;
+    m_out.state.overdraft -= pay;
+  }
+  const std::size_t index = m_lots.size();
+  m_lots.push_back(std::move(lot));
+  const auto pos = std::upper_bound(
+    m_burn_order.begin(), m_burn_order.end(), index, [this](std::size_t a, std::size_t b) {
+      return burns_before(m_lots[a], m_lots[b]);
+    });
+  m_burn_order.insert(pos, index);
+  return index;
+}
+
+void DayCloser::add_entry(EntryKind kind, Instant at, Credits credits, long long lot_seq, Late late)
+{
+  m_out.entries.push_back(
+    LedgerEntry{ .idempotency_key = m_key_prefix + std::to_string(++m_entry_count),
+                 .kind = kind,
+                 .at = at,
+                 .credits = credits,
+                 .lot_seq = lot_seq,
+                 .late = late == Late::yes });
+}
+
+} // namespace
+
+std::string_view to_string(LotKind k)
+{
+  switch (k) {
+    case LotKind::rollover:
+      return "rollover";
+    case LotKind::plan:
+      return "plan";
+    case LotKind::purchased:
+      return "purchased";
+  }
+  BILLING_REQUIRE(false);
+  return {};
+}
+
+std::optional<LotKind> parse_lot_kind(std::string_view text)
+{
+  for (const LotKind k : { LotKind::rollover, LotKind::plan, LotKind::purchased }) {
+    if (text == to_string(k)) {
+      return k;
+    }
+  }
+  return std::nullopt;
+}
+
+std::string_view to_string(EntryKind k)
+{
+  switch (k) {
+    case EntryKind::grant:
+      return "grant";
+    case EntryKind::purchase:
+      return "purchase";
+    case EntryKind::recharge:
+      return "recharge";
+    case EntryKind::rollover_out:
+      return "rollover_out";
+    case EntryKind::rollover_in:
+      return "rollover_in";
+    case EntryKind::usage:
+      return "usage";
+    case EntryKind::expire:
+      return "expire";
+    case EntryKind::revoke:
+      return "revoke";
+  }
+  BILLING_REQUIRE(false);
+  return {};
+}
+
+Credits balance(const AccountState& state)
+{
+  Credits total;
+  for (const Lot& lot : state.lots) {
+    total += lot.remaining;
+  }
+  return total - state.overdraft;
+}
+
+long long recharge_amount_cents(Credits credits, long long credit_price_cents_per_1000)
+{
+  BILLING_REQUIRE(credits.n >= 0 && credit_price_cents_per_1000 >= 0);
+  return checked_add(checked_mul(credits.n, credit_price_cents_per_1000), 500) / 1000;
+}
+
+AccountDayResult close_account_day(AccountDayInput input)
+{
+  return DayCloser(input).run();
+}
+
+} // namespace billing

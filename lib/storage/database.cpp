@@ -1,0 +1,361 @@
+#include "storage/database.hpp"
+
+#include "util/errors.hpp"
+
+#include <soci/mysql/soci-mysql.h>
+#include <soci/sqlite3/soci-sqlite3.h>
+
+#include <cctype>
+#include <charconv>
+#include <cmath>
+
+namespace billing {
+
+namespace {
+
+constexpr int k_sqlite_busy_timeout_s = 30;
+constexpr int k_mysql_connect_timeout_s = 10;
+
+std::string connection_string(const DbUrl& url, const std::optional<std::string>& password)
+{
+  if (url.backend == Backend::sqlite) {
+    return "db=" + url.path + " timeout=" + std::to_string(k_sqlite_busy_timeout_s);
+  }
+  std::string cs = "db=" + url.database + " user=" + url.user + " host=" + url.host
+                   + " port=" + std::to_string(url.port) + " charset=utf8mb4 local_infile=1"
+                   + " connect_timeout=" + std::to_string(k_mysql_connect_timeout_s);
+  if (password && !password->empty()) {
+    if (password->find('\'') != std::string::npos) {
+      throw UsageError("the MySQL password must not contain a single quote (SOCI cannot pass it)");
+    }
+    cs += " password='" + *password + "'";
+  }
+  return cs;
+}
+
+// Removes every occurrence of the secret from a message.
+std::string redact(std::string text, const std::optional<std::string>& secret)
+{
+  if (!secret || secret->empty()) {
+    return text;
+  }
+  for (size_t pos = text.find(*secret); pos != std::string::npos; pos = text.find(*secret, pos)) {
+    text.replace(pos, secret->size(), "***");
+  }
+  return text;
+}
+
+} // namespace
+
+DbUrl DbUrl::parse(std::string_view url)
+{
+  DbUrl out;
+  if (url.starts_with("sqlite:")) {
+    out.backend = Backend::sqlite;
+    out.path = std::string(url.substr(7));
+    if (out.path.empty()) {
+      throw UsageError("database URL 'sqlite:' needs a path, as in sqlite:billing.db");
+    }
+    return out;
+  }
+  constexpr std::string_view k_mysql = "mysql://";
+  if (url.starts_with(k_mysql)) {
+    const std::string_view rest = url.substr(k_mysql.size());
+    const auto at = rest.find('@');
+    const auto slash = rest.find('/');
+    if (at == std::string_view::npos || slash == std::string_view::npos || slash < at) {
+      throw UsageError("database URL must be mysql://USER@HOST:PORT/DB (no password in it)");
+    }
+    out.backend = Backend::mysql;
+    out.user = std::string(rest.substr(0, at));
+    if (out.user.find(':') != std::string::npos) {
+      throw UsageError("a password in the database URL is refused: use BILLING_DB_PASSWORD or "
+                       "db.password_file");
+    }
+    const std::string_view hostport = rest.substr(at + 1, slash - at - 1);
+    out.database = std::string(rest.substr(slash + 1));
+    const auto colon = hostport.rfind(':');
+    out.host = std::string(hostport.substr(0, colon));
+    if (colon != std::string_view::npos) {
+      const std::string_view port = hostport.substr(colon + 1);
+      const auto [p, ec] = std::from_chars(port.data(), port.data() + port.size(), out.port);
+      if (ec != std::errc{} || p != port.data() + port.size() || out.port <= 0
+          || out.port > 65535) {
+        throw UsageError("bad port in database URL: '" + std::string(port) + "'");
+      }
+    }
+    if (out.user.empty() || out.host.empty() || out.database.empty()) {
+      throw UsageError("database URL must be mysql://USER@HOST:PORT/DB");
+    }
+    for (char c : out.database) {
+      if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '$')) {
+        throw UsageError("database name may hold only letters, digits, '_' and '$'");
+      }
+    }
+    return out;
+  }
+  throw UsageError("unknown database URL '" + std::string(url)
+                   + "': expected sqlite:PATH or mysql://USER@HOST:PORT/DB");
+}
+
+std::string DbUrl::display() const
+{
+  if (backend == Backend::sqlite) {
+    return "sqlite:" + path;
+  }
+  return "mysql://" + user + "@" + host + ":" + std::to_string(port) + "/" + database;
+}
+
+Database::Database(const DbUrl& url, const std::optional<std::string>& password)
+  : m_url(url)
+{
+  try {
+    if (url.backend == Backend::sqlite) {
+      m_sql.open(*soci::factory_sqlite3(), connection_string(url, password));
+      // WAL: readers never block the nightly writer; NORMAL sync is durable
+      // across process crashes, which is what resume-after-kill needs.
+      m_sql << "PRAGMA journal_mode=WAL";
+      m_sql << "PRAGMA synchronous=NORMAL";
+      m_sql << "PRAGMA foreign_keys=ON";
+    } else {
+      m_sql.open(*soci::factory_mysql(), connection_string(url, password));
+      m_sql << "SET SESSION sql_mode='STRICT_ALL_TABLES,NO_BACKSLASH_ESCAPES,"
+               "NO_ZERO_DATE,NO_ZERO_IN_DATE,ERROR_FOR_DIVISION_BY_ZERO,"
+               "NO_ENGINE_SUBSTITUTION'";
+      m_sql << "SET SESSION time_zone='+00:00'";
+      m_sql << "SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED";
+    }
+  } catch (const soci::soci_error& e) {
+    throw DatabaseUnavailable("cannot open database " + url.display() + ": "
+                              + redact(e.get_error_message(), password));
+  }
+}
+
+Database::~Database() = default;
+
+void Database::exec(const std::string& statement)
+{
+  m_sql << statement;
+}
+
+std::string Database::upsert_tail(const std::vector<std::string>& key_columns,
+                                  const std::vector<std::string>& update_columns) const
+{
+  std::string out;
+  if (m_url.backend == Backend::sqlite) {
+    out = " ON CONFLICT(";
+    for (size_t i = 0; i < key_columns.size(); ++i) {
+      out += (i ? ", " : "") + key_columns[i];
+    }
+    out += ") DO UPDATE SET ";
+    for (size_t i = 0; i < update_columns.size(); ++i) {
+      out += (i ? ", " : "") + update_columns[i] + " = excluded." + update_columns[i];
+    }
+  } else {
+    out = " ON DUPLICATE KEY UPDATE ";
+    for (size_t i = 0; i < update_columns.size(); ++i) {
+      out += (i ? ", " : "") + update_columns[i] + " = VALUES(" + update_columns[i] + ")";
+    }
+  }
+  return out;
+}
+
+std::string Database::insert_ignore() const
+{
+  return m_url.backend == Backend::sqlite ? "INSERT OR IGNORE" : "INSERT IGNORE";
+}
+
+Transaction::Transaction(Database& db)
+  : m_db(db)
+{
+  m_db.exec(m_db.backend() == Backend::sqlite ? "BEGIN IMMEDIATE" : "START TRANSACTION");
+}
+
+Transaction::~Transaction()
+{
+  if (m_open) {
+    try {
+      m_db.exec("ROLLBACK");
+    } catch (...) {
+      // The connection may be gone; the server rolls back on its own then.
+    }
+  }
+}
+
+void Transaction::commit()
+{
+  m_db.exec("COMMIT");
+  m_open = false;
+}
+
+std::string sql_quote(std::string_view text)
+{
+  std::string out;
+  out.reserve(text.size() + 2);
+  out += '\'';
+  for (char c : text) {
+    out += c;
+    if (c == '\'') {
+      out += '\'';
+    }
+  }
+  out += '\'';
+  return out;
+}
+
+MultiRowInsert::MultiRowInsert(Database& db,
+                               std::string head,
+                               std::string tail,
+                               size_t rows_max,
+                               size_t bytes_max)
+  : m_db(db)
+  , m_head(std::move(head))
+  , m_tail(std::move(tail))
+  , m_rows_max(rows_max)
+  , m_bytes_max(bytes_max)
+{
+}
+
+void MultiRowInsert::end_row_if_open()
+{
+  if (m_row_open) {
+    m_buffer += ')';
+    m_row_open = false;
+    ++m_rows;
+    if (m_rows >= m_rows_max || m_buffer.size() >= m_bytes_max) {
+      flush();
+    }
+  }
+}
+
+MultiRowInsert& MultiRowInsert::row()
+{
+  end_row_if_open();
+  m_buffer += m_rows == 0 ? " VALUES (" : ",(";
+  m_row_open = true;
+  m_first_value = true;
+  return *this;
+}
+
+void MultiRowInsert::separator()
+{
+  if (!m_first_value) {
+    m_buffer += ',';
+  }
+  m_first_value = false;
+}
+
+MultiRowInsert& MultiRowInsert::value(long long v)
+{
+  separator();
+  char buf[24];
+  const auto [p, ec] = std::to_chars(buf, buf + sizeof buf, v);
+  m_buffer.append(buf, p);
+  return *this;
+}
+
+MultiRowInsert& MultiRowInsert::value(std::string_view text)
+{
+  separator();
+  m_buffer += sql_quote(text);
+  return *this;
+}
+
+MultiRowInsert& MultiRowInsert::value(const std::optional<long long>& v)
+{
+  return v ? value(*v) : null();
+}
+
+MultiRowInsert& MultiRowInsert::value(const std::optional<std::string>& v)
+{
+  return v ? value(std::string_view(*v)) : null();
+}
+
+MultiRowInsert& MultiRowInsert::null()
+{
+  separator();
+  m_buffer += "NULL";
+  return *this;
+}
+
+void MultiRowInsert::flush()
+{
+  if (m_row_open) {
+    m_buffer += ')';
+    m_row_open = false;
+    ++m_rows;
+  }
+  if (m_rows == 0) {
+    return;
+  }
+  m_db.exec(m_head + m_buffer + m_tail);
+  m_rows_written += m_rows;
+  m_rows = 0;
+  m_buffer.clear();
+}
+
+long long as_ll(const soci::row& r, std::size_t i)
+{
+  const auto v = as_opt_ll(r, i);
+  return v ? *v : 0;
+}
+
+std::optional<long long> as_opt_ll(const soci::row& r, std::size_t i)
+{
+  if (r.get_indicator(i) == soci::i_null) {
+    return std::nullopt;
+  }
+  switch (r.get_properties(i).get_data_type()) {
+    case soci::dt_integer:
+      return r.get<int>(i);
+    case soci::dt_long_long:
+      return r.get<long long>(i);
+    case soci::dt_unsigned_long_long:
+      return static_cast<long long>(r.get<unsigned long long>(i));
+    case soci::dt_double:
+      return std::llround(r.get<double>(i));
+    case soci::dt_string: {
+      const std::string s = r.get<std::string>(i);
+      long long v = 0;
+      std::from_chars(s.data(), s.data() + s.size(), v);
+      return v;
+    }
+    default:
+      throw std::runtime_error("column " + std::to_string(i) + " is not a number");
+  }
+}
+
+std::string as_str(const soci::row& r, std::size_t i)
+{
+  auto v = as_opt_str(r, i);
+  return v ? *v : std::string();
+}
+
+std::optional<std::string> as_opt_str(const soci::row& r, std::size_t i)
+{
+  if (r.get_indicator(i) == soci::i_null) {
+    return std::nullopt;
+  }
+  switch (r.get_properties(i).get_data_type()) {
+    case soci::dt_string:
+      return r.get<std::string>(i);
+    case soci::dt_integer:
+    case soci::dt_long_long:
+    case soci::dt_unsigned_long_long:
+    case soci::dt_double:
+      return std::to_string(as_ll(r, i));
+    default:
+      throw std::runtime_error("column " + std::to_string(i) + " is not text");
+  }
+}
+
+long long query_ll(Database& db, const std::string& query)
+{
+  soci::rowset<soci::row> rows = db.sql().prepare << query;
+  for (const auto& r : rows) {
+    return as_ll(r, 0);
+  }
+  return 0;
+}
+
+} // namespace billing

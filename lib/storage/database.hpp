@@ -1,0 +1,146 @@
+// The one data-access layer: a SOCI session on SQLite or MySQL/MariaDB opened
+// from a database URL, transactions that lock the right way on each engine,
+// and the small SQL dialect helpers (upserts, multi-row inserts) that keep
+// every SQLite/MySQL difference inside lib/storage.
+//
+// Credits, money and instants are BIGINT (instants as microseconds since the
+// epoch, UTC); business dates are CHAR(10) 'YYYY-MM-DD'. SOCI reads DECIMAL as
+// double, so no DECIMAL column exists and sums are read through as_ll().
+#pragma once
+
+#include <soci/soci.h>
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace billing {
+
+enum class Backend
+{
+  sqlite,
+  mysql
+};
+
+struct DbUrl
+{
+  Backend backend = Backend::sqlite;
+  std::string path; // sqlite
+  std::string user; // mysql
+  std::string host;
+  int port = 3306;
+  std::string database;
+
+  // "sqlite:PATH" or "mysql://USER@HOST:PORT/DB". Throws UsageError.
+  static DbUrl parse(std::string_view url);
+  // The URL without any secret, for messages.
+  std::string display() const;
+};
+
+class Database
+{
+public:
+  // Opens the database. Throws DatabaseUnavailable (exit 69) when it cannot
+  // be reached or opened; the message never contains the password.
+  Database(const DbUrl& url, const std::optional<std::string>& password);
+  ~Database();
+  Database(const Database&) = delete;
+  Database& operator=(const Database&) = delete;
+
+  soci::session& sql() { return m_sql; }
+  Backend backend() const { return m_url.backend; }
+  const DbUrl& url() const { return m_url; }
+
+  // Runs one statement; wraps SOCI failures of a lost server into
+  // DatabaseUnavailable.
+  void exec(const std::string& statement);
+
+  // Returns the text for a multi-row upsert's tail: on a conflict over the
+  // primary/unique key, overwrite `update_columns` with the new values.
+  std::string upsert_tail(const std::vector<std::string>& key_columns,
+                          const std::vector<std::string>& update_columns) const;
+  // "INSERT OR IGNORE" / "INSERT IGNORE".
+  std::string insert_ignore() const;
+
+private:
+  DbUrl m_url;
+  soci::session m_sql;
+};
+
+// An RAII transaction with an explicit commit; the destructor rolls back.
+// On SQLite it is BEGIN IMMEDIATE (takes the write lock up front and waits for
+// it through the busy timeout), so a read-then-write never fails half-way.
+class Transaction
+{
+public:
+  explicit Transaction(Database& db);
+  ~Transaction();
+  Transaction(const Transaction&) = delete;
+  Transaction& operator=(const Transaction&) = delete;
+
+  void commit();
+
+private:
+  Database& m_db;
+  bool m_open = true;
+};
+
+// SQL text literal for a string: '...' with quotes doubled. The MySQL session
+// runs with NO_BACKSLASH_ESCAPES, so this is the whole escaping on both.
+std::string sql_quote(std::string_view text);
+
+// Builds INSERT ... VALUES (...),(...) statements of at most rows_max rows or
+// bytes_max bytes, so bulk writes are never one round trip per row on MySQL.
+class MultiRowInsert
+{
+public:
+  // head: "INSERT INTO t (a, b, c)"; tail: "" or an upsert_tail().
+  MultiRowInsert(Database& db,
+                 std::string head,
+                 std::string tail = {},
+                 size_t rows_max = 1000,
+                 size_t bytes_max = 1 << 20);
+
+  // Starts a new row; append its values in column order.
+  MultiRowInsert& row();
+  MultiRowInsert& value(long long v);
+  MultiRowInsert& value(std::string_view text);
+  MultiRowInsert& value(const std::string& text) { return value(std::string_view(text)); }
+  MultiRowInsert& value(const char* text) { return value(std::string_view(text)); }
+  MultiRowInsert& value(const std::optional<long long>& v);
+  MultiRowInsert& value(const std::optional<std::string>& v);
+  MultiRowInsert& null();
+
+  // Sends what is buffered. Call before the transaction commits.
+  void flush();
+  size_t rows_written() const { return m_rows_written; }
+
+private:
+  void end_row_if_open();
+  void separator();
+
+  Database& m_db;
+  std::string m_head;
+  std::string m_tail;
+  size_t m_rows_max;
+  size_t m_bytes_max;
+  std::string m_buffer;
+  size_t m_rows = 0;
+  size_t m_rows_written = 0;
+  bool m_row_open = false;
+  bool m_first_value = true;
+};
+
+// Column readers for soci::row that accept whatever integer/decimal/text type
+// a backend reports (SUM() is DECIMAL on MySQL, INTEGER on SQLite).
+long long as_ll(const soci::row& r, std::size_t i);
+std::optional<long long> as_opt_ll(const soci::row& r, std::size_t i);
+std::string as_str(const soci::row& r, std::size_t i);
+std::optional<std::string> as_opt_str(const soci::row& r, std::size_t i);
+
+// Reads the single integer of a one-row, one-column query (0 when NULL/none).
+long long query_ll(Database& db, const std::string& query);
+
+} // namespace billing

@@ -1,0 +1,407 @@
+#include "storage/day_store.hpp"
+
+#include "domain/calendar.hpp"
+#include "util/assert.hpp"
+
+#include <algorithm>
+#include <stdexcept>
+#include <unordered_map>
+
+namespace billing {
+
+namespace {
+
+std::string q(Date d)
+{
+  return sql_quote(format_date(d));
+}
+
+std::string shard_filter(const std::string& column, Shard shard)
+{
+  if (shard.count <= 1) {
+    return "";
+  }
+  return " AND MOD(" + column + ", " + std::to_string(shard.count)
+         + ") = " + std::to_string(shard.index);
+}
+
+std::string id_list(const std::vector<AccountDayInput>& inputs)
+{
+  std::string out = "(";
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    out += (i ? "," : "") + std::to_string(inputs[i].settings.account_id);
+  }
+  return out + ")";
+}
+
+Lot read_lot(const soci::row& r, size_t first)
+{
+  Lot lot;
+  lot.seq = as_ll(r, first);
+  const auto kind = parse_lot_kind(as_str(r, first + 1));
+  if (!kind) {
+    throw std::runtime_error("stored lot has an unknown kind");
+  }
+  lot.kind = *kind;
+  lot.source = as_str(r, first + 2);
+  lot.granted = Credits{ as_ll(r, first + 3) };
+  lot.remaining = Credits{ as_ll(r, first + 4) };
+  lot.valid_from = Instant{ as_ll(r, first + 5) };
+  lot.expires_at = Instant{ as_ll(r, first + 6) };
+  return lot;
+}
+
+std::string sending_reason(const DaySummary& s)
+{
+  if (s.sending_enabled) {
+    return "credits available: balance " + std::to_string(s.closing.n);
+  }
+  return s.overdraft.n > 0 ? "no credits: overdraft " + std::to_string(s.overdraft.n)
+                           : "no credits: balance " + std::to_string(s.closing.n);
+}
+
+} // namespace
+
+std::map<std::string, Plan> load_plans(Database& db)
+{
+  std::map<std::string, Plan> out;
+  soci::rowset<soci::row> rows =
+    db.sql().prepare << "SELECT plan_id, cycle, included_credits, price_cents, "
+                        "credit_price_cents_per_1000, currency, rollover_cap FROM plans";
+  for (const auto& r : rows) {
+    Plan p;
+    p.plan_id = as_str(r, 0);
+    const auto cycle = parse_cycle(as_str(r, 1));
+    if (!cycle) {
+      throw std::runtime_error("plan " + p.plan_id + " has an unknown cycle");
+    }
+    p.cycle = *cycle;
+    p.included_credits = Credits{ as_ll(r, 2) };
+    p.price_cents = as_ll(r, 3);
+    p.credit_price_cents_per_1000 = as_ll(r, 4);
+    p.currency = as_str(r, 5);
+    if (const auto cap = as_opt_ll(r, 6)) {
+      p.rollover_cap = Credits{ *cap };
+    }
+    out.emplace(p.plan_id, std::move(p));
+  }
+  return out;
+}
+
+std::vector<AccountDayInput> load_pending_chunk(Database& db,
+                                                const std::map<std::string, Plan>& plans,
+                                                Date date,
+                                                long long after_account_id,
+                                                size_t rows_max,
+                                                Shard shard)
+{
+  std::vector<AccountDayInput> inputs;
+  std::unordered_map<long long, size_t> index;
+  {
+    soci::rowset<soci::row> rows =
+      db.sql().prepare
+      << "SELECT a.account_id, a.plan_id, a.cycle_anchor, a.auto_recharge, "
+         "a.recharge_threshold, a.recharge_credits, a.max_recharges_per_day, s.state_date, "
+         "s.overdraft, s.next_lot_seq, s.last_cycle_index, s.sending_enabled "
+         "FROM accounts a LEFT JOIN account_state s ON s.account_id = a.account_id "
+         "WHERE a.account_id > "
+           + std::to_string(after_account_id) + " AND a.cycle_anchor <= " + q(date)
+           + " AND (s.state_date IS NULL OR s.state_date < " + q(date) + ")"
+           + shard_filter("a.account_id", shard) + " ORDER BY a.account_id LIMIT "
+           + std::to_string(rows_max);
+    for (const auto& r : rows) {
+      AccountDayInput in;
+      in.date = date;
+      in.settings.account_id = as_ll(r, 0);
+      const auto plan = plans.find(as_str(r, 1));
+      if (plan == plans.end()) {
+        throw std::runtime_error("account " + std::to_string(in.settings.account_id)
+                                 + " refers to a missing plan");
+      }
+      in.plan = plan->second;
+      const auto anchor = parse_date(as_str(r, 2));
+      BILLING_REQUIRE(anchor.has_value());
+      in.settings.cycle_anchor = *anchor;
+      in.settings.auto_recharge = as_ll(r, 3) ? AutoRecharge::on : AutoRecharge::off;
+      in.settings.recharge_threshold = Credits{ as_ll(r, 4) };
+      in.settings.recharge_credits = Credits{ as_ll(r, 5) };
+      in.settings.max_recharges_per_day = static_cast<int>(as_ll(r, 6));
+      if (const auto state_date = as_opt_str(r, 7)) {
+        // Every date runs every taking-part account, so the state is of the
+        // day before; anything else is a bug or a hand-edited database.
+        if (*state_date != format_date(date.prev())) {
+          throw std::runtime_error("account " + std::to_string(in.settings.account_id)
+                                   + " was last closed on " + *state_date + ", not the day before "
+                                   + format_date(date));
+        }
+        in.state.overdraft = Credits{ as_ll(r, 8) };
+        in.state.next_lot_seq = as_ll(r, 9);
+        in.state.last_cycle_index = as_ll(r, 10);
+        in.state.sending_enabled = as_ll(r, 11) != 0;
+      }
+      index.emplace(in.settings.account_id, inputs.size());
+      inputs.push_back(std::move(in));
+    }
+  }
+  if (inputs.empty()) {
+    return inputs;
+  }
+  const std::string ids = id_list(inputs);
+  const std::string end_us = std::to_string(start_of(date.next()).us);
+  {
+    soci::rowset<soci::row> rows =
+      db.sql().prepare << "SELECT account_id, lot_seq, kind, source, granted, remaining, "
+                          "valid_from_us, expires_at_us FROM lots WHERE account_id IN "
+                            + ids + " AND remaining > 0";
+    for (const auto& r : rows) {
+      inputs[index.at(as_ll(r, 0))].state.lots.push_back(read_lot(r, 1));
+    }
+  }
+  {
+    soci::rowset<soci::row> rows =
+      db.sql().prepare << "SELECT account_id, purchase_id, purchased_us, credits, amount_cents "
+                          "FROM purchases WHERE applied_date IS NULL AND account_id IN "
+                            + ids + " AND purchased_us < " + end_us;
+    for (const auto& r : rows) {
+      Purchase p;
+      p.purchase_id = as_str(r, 1);
+      p.purchased_at = Instant{ as_ll(r, 2) };
+      p.credits = Credits{ as_ll(r, 3) };
+      p.amount_cents = as_ll(r, 4);
+      inputs[index.at(as_ll(r, 0))].purchases.push_back(std::move(p));
+    }
+  }
+  {
+    soci::rowset<soci::row> rows = db.sql().prepare
+                                   << "SELECT account_id, occurred_us, credits FROM usage_events "
+                                      "WHERE charged_date IS NULL AND account_id IN "
+                                        + ids + " AND occurred_us < " + end_us;
+    for (const auto& r : rows) {
+      inputs[index.at(as_ll(r, 0))].usage.push_back(
+        UsageCharge{ Instant{ as_ll(r, 1) }, Credits{ as_ll(r, 2) } });
+    }
+  }
+  {
+    soci::rowset<soci::row> rows =
+      db.sql().prepare << "SELECT account_id, lot_seq, idempotency_key FROM payment_requests "
+                          "WHERE status = 'failed' AND revoked_date IS NULL AND account_id IN "
+                            + ids;
+    for (const auto& r : rows) {
+      inputs[index.at(as_ll(r, 0))].revocations.push_back(Revocation{ as_ll(r, 1), as_str(r, 2) });
+    }
+  }
+  return inputs;
+}
+
+void write_chunk(Database& db,
+                 Date date,
+                 const std::vector<AccountDayInput>& inputs,
+                 const std::vector<AccountDayResult>& results,
+                 DayTotals& totals)
+{
+  BILLING_REQUIRE(inputs.size() == results.size());
+  if (inputs.empty()) {
+    return;
+  }
+  const std::string day = format_date(date);
+  MultiRowInsert lots(db,
+                      "INSERT INTO lots (account_id, lot_seq, kind, source, granted, remaining, "
+                      "valid_from_us, expires_at_us, created_date)",
+                      db.upsert_tail({ "account_id", "lot_seq" }, { "remaining" }));
+  MultiRowInsert ledger(
+    db,
+    "INSERT INTO ledger (idempotency_key, account_id, business_date, kind, at_us, credits, "
+    "lot_seq, late)");
+  MultiRowInsert state(
+    db,
+    "INSERT INTO account_state (account_id, state_date, overdraft, "
+    "next_lot_seq, last_cycle_index, sending_enabled)",
+    db.upsert_tail(
+      { "account_id" },
+      { "state_date", "overdraft", "next_lot_seq", "last_cycle_index", "sending_enabled" }));
+  MultiRowInsert recon(db,
+                       "INSERT INTO reconciliation (business_date, account_id, opening, "
+                       "granted, purchased, rolled_over, used, expired, revoked, closing, "
+                       "overdraft, sending_enabled, usage_events, late_events)");
+  MultiRowInsert sending(
+    db, "INSERT INTO sending_changes (account_id, business_date, enabled, reason)");
+  MultiRowInsert payments(db,
+                          "INSERT INTO payment_requests (idempotency_key, account_id, "
+                          "business_date, lot_seq, credits, amount_cents, currency, status)");
+  bool any_revocation = false;
+
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    const AccountDayInput& in = inputs[i];
+    const AccountDayResult& out = results[i];
+    const long long account = in.settings.account_id;
+    std::unordered_map<long long, const Lot*> before;
+    for (const Lot& lot : in.state.lots) {
+      before.emplace(lot.seq, &lot);
+    }
+    for (const Lot& lot : out.lots_touched) {
+      const auto it = before.find(lot.seq);
+      if (it != before.end() && it->second->remaining == lot.remaining) {
+        continue;
+      }
+      lots.row()
+        .value(account)
+        .value(lot.seq)
+        .value(to_string(lot.kind))
+        .value(lot.source)
+        .value(lot.granted.n)
+        .value(lot.remaining.n)
+        .value(lot.valid_from.us)
+        .value(lot.expires_at.us)
+        .value(day);
+    }
+    for (const LedgerEntry& e : out.entries) {
+      ledger.row()
+        .value(e.idempotency_key)
+        .value(account)
+        .value(day)
+        .value(to_string(e.kind))
+        .value(e.at.us)
+        .value(e.credits.n)
+        .value(e.lot_seq)
+        .value(e.late ? 1LL : 0LL);
+    }
+    state.row()
+      .value(account)
+      .value(day)
+      .value(out.state.overdraft.n)
+      .value(out.state.next_lot_seq)
+      .value(out.state.last_cycle_index)
+      .value(out.state.sending_enabled ? 1LL : 0LL);
+    const DaySummary& s = out.summary;
+    recon.row()
+      .value(day)
+      .value(account)
+      .value(s.opening.n)
+      .value(s.granted.n)
+      .value(s.purchased.n)
+      .value(s.rolled_over.n)
+      .value(s.used.n)
+      .value(s.expired.n)
+      .value(s.revoked.n)
+      .value(s.closing.n)
+      .value(s.overdraft.n)
+      .value(s.sending_enabled ? 1LL : 0LL)
+      .value(s.usage_events)
+      .value(s.late_events);
+    // A new account's first status is recorded too, so every account's
+    // sending state has a dated reason.
+    const bool first_day = in.state.last_cycle_index < 0 && in.state.next_lot_seq == 1;
+    if (out.sending_changed || first_day) {
+      sending.row()
+        .value(account)
+        .value(day)
+        .value(s.sending_enabled ? 1LL : 0LL)
+        .value(sending_reason(s));
+      if (s.sending_enabled) {
+        totals.resumed += first_day ? 0 : 1;
+      }
+    }
+    for (const RechargeRequest& r : out.recharges) {
+      payments.row()
+        .value(r.idempotency_key)
+        .value(account)
+        .value(day)
+        .value(r.lot_seq)
+        .value(r.credits.n)
+        .value(r.amount.cents)
+        .value(r.amount.currency)
+        .value("pending");
+    }
+    any_revocation = any_revocation || !in.revocations.empty();
+    ++totals.accounts;
+    totals.usage_events += s.usage_events;
+    totals.late_events += s.late_events;
+    totals.credits_used += s.used.n;
+    totals.credits_expired += s.expired.n;
+    totals.credits_granted += s.granted.n;
+    totals.credits_purchased += s.purchased.n;
+    totals.recharges += static_cast<long long>(out.recharges.size());
+    totals.suspended += s.sending_enabled ? 0 : 1;
+  }
+  lots.flush();
+  ledger.flush();
+  state.flush();
+  recon.flush();
+  sending.flush();
+  payments.flush();
+
+  const std::string ids = id_list(inputs);
+  const std::string end_us = std::to_string(start_of(date.next()).us);
+  db.exec("UPDATE usage_events SET charged_date = " + q(date)
+          + " WHERE charged_date IS NULL AND account_id IN " + ids + " AND occurred_us < "
+          + end_us);
+  db.exec("UPDATE purchases SET applied_date = " + q(date)
+          + " WHERE applied_date IS NULL AND account_id IN " + ids + " AND purchased_us < "
+          + end_us);
+  if (any_revocation) {
+    db.exec("UPDATE payment_requests SET revoked_date = " + q(date)
+            + " WHERE status = 'failed' AND revoked_date IS NULL AND account_id IN " + ids);
+  }
+}
+
+bool accounts_pending(Database& db, Date date, Shard shard)
+{
+  return query_ll(db,
+                  "SELECT COUNT(*) FROM accounts a LEFT JOIN account_state s ON "
+                  "s.account_id = a.account_id WHERE a.cycle_anchor <= "
+                    + q(date) + " AND (s.state_date IS NULL OR s.state_date < " + q(date) + ")"
+                    + shard_filter("a.account_id", shard))
+         > 0;
+}
+
+std::optional<Date> last_completed_date(Database& db)
+{
+  soci::rowset<soci::row> rows = db.sql().prepare
+                                 << "SELECT MAX(business_date) FROM business_days WHERE "
+                                    "status = 'complete'";
+  for (const auto& r : rows) {
+    if (const auto text = as_opt_str(r, 0)) {
+      return parse_date(*text);
+    }
+  }
+  return std::nullopt;
+}
+
+DayStatus day_status(Database& db, Date date)
+{
+  soci::rowset<soci::row> rows =
+    db.sql().prepare << "SELECT status FROM business_days WHERE business_date = " + q(date);
+  for (const auto& r : rows) {
+    return as_str(r, 0) == "complete" ? DayStatus::complete : DayStatus::running;
+  }
+  return DayStatus::none;
+}
+
+void mark_day_started(Database& db, Date date, Instant now)
+{
+  db.exec(db.insert_ignore()
+          + " INTO business_days (business_date, status, started_us, completed_us, accounts, "
+            "usage_events, credits_used) VALUES ("
+          + q(date) + ", 'running', " + std::to_string(now.us) + ", NULL, 0, 0, 0)");
+}
+
+void complete_day(Database& db, Date date, Instant now)
+{
+  db.exec(db.insert_ignore()
+          + " INTO charges (business_date, account_id, channel, occurred_date, events, units, "
+            "credits, platform_credits) SELECT "
+          + q(date)
+          + ", account_id, channel, occurred_date, COUNT(*), SUM(units), SUM(credits), "
+            "SUM(COALESCE(platform_credits, 0)) FROM usage_events WHERE charged_date = "
+          + q(date) + " GROUP BY account_id, channel, occurred_date");
+  db.exec("UPDATE business_days SET status = 'complete', completed_us = " + std::to_string(now.us)
+          + ", accounts = (SELECT COUNT(*) FROM reconciliation WHERE business_date = " + q(date)
+          + "), usage_events = (SELECT COALESCE(SUM(usage_events), 0) FROM reconciliation WHERE "
+            "business_date = "
+          + q(date)
+          + "), credits_used = (SELECT COALESCE(SUM(used), 0) FROM reconciliation WHERE "
+            "business_date = "
+          + q(date) + ") WHERE business_date = " + q(date));
+}
+
+} // namespace billing

@@ -1,0 +1,144 @@
+#include "storage/migrations.hpp"
+
+#include "ops/clock.hpp"
+#include "util/errors.hpp"
+
+#include <algorithm>
+#include <cstdlib>
+#include <sstream>
+
+namespace billing {
+
+namespace {
+
+std::string_view backend_folder(Backend backend)
+{
+  return backend == Backend::sqlite ? "sqlite/" : "mysql/";
+}
+
+// Splits a migration file into statements: a statement ends with a line whose
+// last character is ';'. Comment lines ("--") are dropped. The files are ours
+// and never put a ';' at a line end inside a literal.
+std::vector<std::string> split_statements(const std::string& text)
+{
+  std::vector<std::string> out;
+  std::istringstream in(text);
+  std::string line;
+  std::string current;
+  while (std::getline(in, line)) {
+    const auto first = line.find_first_not_of(" \t\r");
+    if (first == std::string::npos || line.compare(first, 2, "--") == 0) {
+      continue;
+    }
+    while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) {
+      line.pop_back();
+    }
+    current += line;
+    current += '\n';
+    if (!line.empty() && line.back() == ';') {
+      current.erase(current.find_last_of(';'));
+      out.push_back(current);
+      current.clear();
+    }
+  }
+  if (current.find_first_not_of(" \t\r\n") != std::string::npos) {
+    out.push_back(current);
+  }
+  return out;
+}
+
+bool table_exists(Database& db, const std::string& table)
+{
+  const std::string query =
+    db.backend() == Backend::sqlite
+      ? "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = " + sql_quote(table)
+      : "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = DATABASE() AND "
+        "table_name = "
+          + sql_quote(table);
+  return query_ll(db, query) > 0;
+}
+
+} // namespace
+
+std::vector<Migration> migrations_for(Backend backend)
+{
+  std::vector<Migration> out;
+  const std::string_view folder = backend_folder(backend);
+  for (const auto& file : embedded_sql_files()) {
+    const std::string_view name = file.name;
+    if (!name.starts_with(folder)) {
+      continue;
+    }
+    const std::string base(name.substr(folder.size()));
+    Migration m;
+    m.version = std::atoi(base.c_str());
+    m.name = base;
+    m.statements = split_statements(file.text);
+    out.push_back(std::move(m));
+  }
+  std::sort(out.begin(), out.end(), [](const Migration& a, const Migration& b) {
+    return a.version < b.version;
+  });
+  return out;
+}
+
+int latest_schema_version(Backend backend)
+{
+  const auto all = migrations_for(backend);
+  return all.empty() ? 0 : all.back().version;
+}
+
+int current_schema_version(Database& db)
+{
+  if (!table_exists(db, "schema_version")) {
+    return 0;
+  }
+  return static_cast<int>(query_ll(db, "SELECT MAX(version) FROM schema_version"));
+}
+
+MigrateResult migrate(Database& db)
+{
+  MigrateResult result;
+  result.from_version = current_schema_version(db);
+  result.to_version = result.from_version;
+  if (result.from_version > latest_schema_version(db.backend())) {
+    throw DatabaseUnavailable("the database schema (version " + std::to_string(result.from_version)
+                              + ") is newer than this program knows ("
+                              + std::to_string(latest_schema_version(db.backend()))
+                              + "): upgrade billing");
+  }
+  for (const Migration& m : migrations_for(db.backend())) {
+    if (m.version <= result.from_version) {
+      continue;
+    }
+    Transaction tx(db);
+    for (const std::string& statement : m.statements) {
+      db.exec(statement);
+    }
+    db.exec("INSERT INTO schema_version (version, name, applied_us) VALUES ("
+            + std::to_string(m.version) + ", " + sql_quote(m.name) + ", "
+            + std::to_string(now_utc().us) + ")");
+    tx.commit();
+    result.applied.push_back(m.name);
+    result.to_version = m.version;
+  }
+  return result;
+}
+
+void require_current_schema(Database& db)
+{
+  const int current = current_schema_version(db);
+  const int latest = latest_schema_version(db.backend());
+  if (current < latest) {
+    throw DatabaseUnavailable("the database schema is at version " + std::to_string(current)
+                              + ", this program needs " + std::to_string(latest)
+                              + ": run `billing migrate` first");
+  }
+  if (current > latest) {
+    throw DatabaseUnavailable("the database schema (version " + std::to_string(current)
+                              + ") is newer than this program knows (" + std::to_string(latest)
+                              + "): upgrade billing");
+  }
+}
+
+} // namespace billing

@@ -1,0 +1,421 @@
+#include "storage/usage_store.hpp"
+
+#include "domain/calendar.hpp"
+#include "ingest/csv_reader.hpp"
+#include "ingest/usage_line.hpp"
+#include "util/errors.hpp"
+#include "util/sha256.hpp"
+
+#include <sys/stat.h>
+
+#include <fstream>
+#include <sstream>
+#include <unordered_map>
+#include <unordered_set>
+
+namespace billing {
+
+namespace {
+
+constexpr size_t k_batch_events = 2000;
+constexpr size_t k_hash_block_bytes = 1 << 20;
+
+std::vector<std::string> split_list(const std::string& text)
+{
+  std::vector<std::string> out;
+  std::stringstream in(text);
+  std::string item;
+  while (std::getline(in, item, ',')) {
+    if (!item.empty()) {
+      out.push_back(item);
+    }
+  }
+  return out;
+}
+
+std::string from_hex(std::string_view hex)
+{
+  std::string out;
+  out.reserve(hex.size() / 2);
+  auto nibble = [](char c) { return c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10; };
+  for (size_t i = 0; i + 1 < hex.size(); i += 2) {
+    out += static_cast<char>(nibble(hex[i]) << 4 | nibble(hex[i + 1]));
+  }
+  return out;
+}
+
+std::unordered_set<long long> load_account_ids(Database& db)
+{
+  std::unordered_set<long long> ids;
+  soci::rowset<soci::row> rows = db.sql().prepare << "SELECT account_id FROM accounts";
+  for (const auto& r : rows) {
+    ids.insert(as_ll(r, 0));
+  }
+  return ids;
+}
+
+struct Candidate
+{
+  UsageEvent event;
+  long long line = 0;
+  std::string raw;
+};
+
+// Writes events and rejects of one file (or of the retry), deciding
+// duplicates against the database and the batch.
+class EventWriter
+{
+public:
+  EventWriter(Database& db, long long file_id, std::string file, Instant now)
+    : m_db(db)
+    , m_file_id(file_id)
+    , m_file(std::move(file))
+    , m_now(now)
+    , m_events(db,
+               "INSERT INTO usage_events (event_id, account_id, channel, occurred_us, "
+               "occurred_date, status, chars, duration_s, platform_credits, units, credits, "
+               "file_id, line, ingest_us, charged_date)")
+    , m_rejects(db,
+                "INSERT INTO rejects (file_id, file, line, event_id, reason, raw_hex, "
+                "ingest_date, status)")
+  {
+  }
+
+  // Queues a parsed event; duplicates are resolved at flush.
+  void add(Candidate c)
+  {
+    m_batch.push_back(std::move(c));
+    if (m_batch.size() >= k_batch_events) {
+      flush();
+    }
+  }
+
+  void reject(long long line, std::string_view event_id, RejectReason reason, std::string_view raw)
+  {
+    ++rejected;
+    last_reason = reason;
+    if (!write_rejects) {
+      return;
+    }
+    m_rejects.row()
+      .value(m_file_id)
+      .value(m_file)
+      .value(line)
+      .value(std::string(event_id.substr(0, 200)))
+      .value(to_string(reason))
+      .value(to_hex(raw))
+      .value(format_date(date_of(m_now)))
+      .value("pending");
+  }
+
+  void flush()
+  {
+    if (!m_batch.empty()) {
+      resolve_batch();
+    }
+    m_events.flush();
+    m_rejects.flush();
+  }
+
+  // Called for each accepted or duplicate candidate (retry uses it).
+  std::function<void(const Candidate&, bool accepted)> on_outcome;
+
+  long long accepted = 0;
+  long long duplicates = 0;
+  long long rejected = 0;
+  RejectReason last_reason = RejectReason::bad_column_count;
+  // Off when retrying: the line's reject row exists already.
+  bool write_rejects = true;
+
+private:
+  void resolve_batch()
+  {
+    std::unordered_map<std::string, UsageEvent> stored;
+    std::string in_list;
+    for (const Candidate& c : m_batch) {
+      in_list += (in_list.empty() ? "" : ",") + sql_quote(c.event.event_id);
+    }
+    soci::rowset<soci::row> rows =
+      m_db.sql().prepare << "SELECT event_id, account_id, channel, occurred_us, status, chars, "
+                            "duration_s, platform_credits FROM usage_events WHERE event_id IN ("
+                              + in_list + ")";
+    for (const auto& r : rows) {
+      UsageEvent e;
+      e.event_id = as_str(r, 0);
+      e.account_id = as_ll(r, 1);
+      e.channel = parse_channel(as_str(r, 2)).value_or(Channel::sms);
+      e.occurred_at = Instant{ as_ll(r, 3) };
+      e.status = as_str(r, 4);
+      e.chars = as_opt_ll(r, 5);
+      e.duration_s = as_opt_ll(r, 6);
+      e.platform_credits = as_opt_ll(r, 7);
+      stored.emplace(e.event_id, std::move(e));
+    }
+    for (Candidate& c : m_batch) {
+      const auto it = stored.find(c.event.event_id);
+      if (it != stored.end()) {
+        if (same_facts(it->second, c.event)) {
+          ++duplicates;
+          if (on_outcome) {
+            on_outcome(c, false);
+          }
+        } else {
+          reject(c.line, c.event.event_id, RejectReason::conflicting_duplicate, c.raw);
+        }
+        continue;
+      }
+      const UsageEvent& e = c.event;
+      m_events.row()
+        .value(e.event_id)
+        .value(e.account_id)
+        .value(to_string(e.channel))
+        .value(e.occurred_at.us)
+        .value(format_date(date_of(e.occurred_at)))
+        .value(e.status)
+        .value(e.chars)
+        .value(e.duration_s)
+        .value(e.platform_credits)
+        .value(e.units)
+        .value(e.credits.n)
+        .value(m_file_id)
+        .value(c.line)
+        .value(m_now.us)
+        .null();
+      ++accepted;
+      if (on_outcome) {
+        on_outcome(c, true);
+      }
+      stored.emplace(e.event_id, e);
+    }
+    m_batch.clear();
+  }
+
+  Database& m_db;
+  long long m_file_id;
+  std::string m_file;
+  Instant m_now;
+  MultiRowInsert m_events;
+  MultiRowInsert m_rejects;
+  std::vector<Candidate> m_batch;
+};
+
+// Parses and classifies one record into the writer.
+void handle_record(const UsageHeader& header,
+                   const CsvRecord& record,
+                   const RateCard& card,
+                   const std::unordered_set<long long>& accounts,
+                   EventWriter& writer)
+{
+  auto parsed = parse_usage_record(header, record, card);
+  if (const auto* reason = std::get_if<RejectReason>(&parsed)) {
+    writer.reject(record.line, header.event_id_of(record), *reason, record.raw);
+    return;
+  }
+  auto& event = std::get<UsageEvent>(parsed);
+  if (!accounts.count(event.account_id)) {
+    writer.reject(record.line, event.event_id, RejectReason::unknown_account, record.raw);
+    return;
+  }
+  writer.add(Candidate{ std::move(event), record.line, record.raw });
+}
+
+} // namespace
+
+RateCard load_rate_card(Database& db)
+{
+  std::vector<RateRule> rules;
+  soci::rowset<soci::row> rows = db.sql().prepare
+                                 << "SELECT channel, effective_from, basis, unit_size, min_units, "
+                                    "credits_per_unit, charged_statuses, free_statuses FROM "
+                                    "rate_card";
+  for (const auto& r : rows) {
+    RateRule rule;
+    const auto channel = parse_channel(as_str(r, 0));
+    const auto from = parse_date(as_str(r, 1));
+    const auto basis = parse_unit_basis(as_str(r, 2));
+    if (!channel || !from || !basis) {
+      throw std::runtime_error("the stored rate card has a malformed rule");
+    }
+    rule.channel = *channel;
+    rule.effective_from = *from;
+    rule.basis = *basis;
+    rule.unit_size = as_ll(r, 3);
+    rule.min_units = as_ll(r, 4);
+    rule.credits_per_unit = as_ll(r, 5);
+    rule.charged_statuses = split_list(as_str(r, 6));
+    rule.free_statuses = split_list(as_str(r, 7));
+    rules.push_back(std::move(rule));
+  }
+  return RateCard(std::move(rules));
+}
+
+IngestReport ingest_usage_file(Database& db,
+                               const std::string& path,
+                               Instant now,
+                               const std::function<void(long long, long long)>& progress)
+{
+  IngestReport report;
+  report.path = path;
+  struct stat st
+  {};
+  if (::stat(path.c_str(), &st) != 0) {
+    throw InputError("cannot read usage log " + path + ": no such file");
+  }
+  if (!S_ISREG(st.st_mode)) {
+    throw InputError("cannot read usage log " + path + ": not a regular file");
+  }
+  // Pass 1: the content hash.
+  std::string sha;
+  {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) {
+      throw InputError("cannot read usage log " + path);
+    }
+    Sha256 hash;
+    std::vector<char> block(k_hash_block_bytes);
+    while (in) {
+      in.read(block.data(), static_cast<std::streamsize>(block.size()));
+      hash.update(block.data(), static_cast<size_t>(in.gcount()));
+    }
+    if (in.bad()) {
+      throw InputError("cannot read usage log " + path + ": read error");
+    }
+    sha = hash.hex_digest();
+  }
+  Transaction tx(db);
+  {
+    soci::rowset<soci::row> rows =
+      db.sql().prepare << "SELECT path, ingested_us FROM usage_files WHERE content_sha256 = "
+                            + sql_quote(sha);
+    for (const auto& r : rows) {
+      report.skipped = true;
+      report.skipped_reason = "already ingested (same content as " + as_str(r, 0) + " at "
+                              + format_instant(Instant{ as_ll(r, 1) / 1'000'000 * 1'000'000 })
+                              + ")";
+      return report;
+    }
+  }
+  report.changed_since =
+    query_ll(db, "SELECT COUNT(*) FROM usage_files WHERE path = " + sql_quote(path)) > 0;
+
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    throw InputError("cannot read usage log " + path);
+  }
+  CsvReader reader(in);
+  CsvRecord record;
+  if (!reader.next(record)) {
+    throw InputError(path + ": empty file: a usage log needs a header row");
+  }
+  auto header_or = UsageHeader::from_record(record);
+  if (const auto* message = std::get_if<std::string>(&header_or)) {
+    throw InputError(path + ":" + std::to_string(record.line) + ": not a usage log: " + *message);
+  }
+  const UsageHeader header = std::get<UsageHeader>(header_or);
+  db.exec("INSERT INTO usage_files (path, content_sha256, bytes, ingested_us, ingest_date, "
+          "header_hex, line_count, accepted, duplicates, rejected) VALUES ("
+          + sql_quote(path) + ", " + sql_quote(sha) + ", " + std::to_string(st.st_size) + ", "
+          + std::to_string(now.us) + ", " + sql_quote(format_date(date_of(now))) + ", "
+          + sql_quote(to_hex(record.raw)) + ", 0, 0, 0, 0)");
+  const long long file_id =
+    query_ll(db, "SELECT file_id FROM usage_files WHERE content_sha256 = " + sql_quote(sha));
+
+  const RateCard card = load_rate_card(db);
+  const auto accounts = load_account_ids(db);
+  EventWriter writer(db, file_id, path, now);
+  long long bytes_seen = 0;
+  while (reader.next(record)) {
+    ++report.lines;
+    bytes_seen += static_cast<long long>(record.raw.size()) + 1;
+    handle_record(header, record, card, accounts, writer);
+    if (progress && report.lines % 65536 == 0) {
+      progress(bytes_seen, st.st_size);
+    }
+  }
+  writer.flush();
+  report.blank_lines = reader.blank_lines();
+  report.accepted = writer.accepted;
+  report.duplicates = writer.duplicates;
+  report.rejected = writer.rejected;
+  db.exec("UPDATE usage_files SET line_count = " + std::to_string(report.lines) + ", accepted = "
+          + std::to_string(report.accepted) + ", duplicates = " + std::to_string(report.duplicates)
+          + ", rejected = " + std::to_string(report.rejected)
+          + " WHERE file_id = " + std::to_string(file_id));
+  tx.commit();
+  if (progress) {
+    progress(st.st_size, st.st_size);
+  }
+  return report;
+}
+
+RetryReport retry_rejects(Database& db, Instant now)
+{
+  RetryReport report;
+  Transaction tx(db);
+  struct Pending
+  {
+    long long reject_id;
+    long long file_id;
+    std::string file;
+    long long line;
+    std::string raw;
+    std::string header_raw;
+  };
+  std::vector<Pending> pending;
+  {
+    soci::rowset<soci::row> rows =
+      db.sql().prepare << "SELECT r.reject_id, r.file_id, r.file, r.line, r.raw_hex, "
+                          "f.header_hex FROM rejects r JOIN usage_files f ON f.file_id = "
+                          "r.file_id WHERE r.status = 'pending' ORDER BY r.reject_id";
+    for (const auto& r : rows) {
+      pending.push_back({ as_ll(r, 0),
+                          as_ll(r, 1),
+                          as_str(r, 2),
+                          as_ll(r, 3),
+                          from_hex(as_str(r, 4)),
+                          from_hex(as_str(r, 5)) });
+    }
+  }
+  if (pending.empty()) {
+    return report;
+  }
+  const RateCard card = load_rate_card(db);
+  const auto accounts = load_account_ids(db);
+  std::vector<long long> resolved;
+  for (const Pending& p : pending) {
+    ++report.retried;
+    CsvRecord header_record;
+    header_record.raw = p.header_raw;
+    split_csv_record(header_record.raw, header_record.fields);
+    auto header_or = UsageHeader::from_record(header_record);
+    if (!std::holds_alternative<UsageHeader>(header_or)) {
+      ++report.still_rejected;
+      continue;
+    }
+    CsvRecord record;
+    record.line = p.line;
+    record.raw = p.raw;
+    record.error = split_csv_record(record.raw, record.fields);
+    EventWriter writer(db, p.file_id, p.file, now);
+    writer.write_rejects = false;
+    handle_record(std::get<UsageHeader>(header_or), record, card, accounts, writer);
+    writer.flush();
+    if (writer.rejected == 0) {
+      resolved.push_back(p.reject_id);
+      report.accepted += writer.accepted;
+      report.duplicates += writer.duplicates;
+    } else {
+      ++report.still_rejected;
+      db.exec("UPDATE rejects SET reason = " + sql_quote(to_string(writer.last_reason))
+              + " WHERE reject_id = " + std::to_string(p.reject_id));
+    }
+  }
+  for (long long id : resolved) {
+    db.exec("UPDATE rejects SET status = 'resolved', resolved_us = " + std::to_string(now.us)
+            + " WHERE reject_id = " + std::to_string(id));
+  }
+  tx.commit();
+  return report;
+}
+
+} // namespace billing

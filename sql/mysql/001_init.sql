@@ -1,0 +1,230 @@
+-- billing schema v1 (MySQL/MariaDB: InnoDB, utf8mb4, binary collation so ids
+-- are case-sensitive). Credits and cents are BIGINT; instants are
+-- BIGINT microseconds since 1970-01-01T00:00:00Z (UTC); business dates are
+-- CHAR(10) 'YYYY-MM-DD'. Mirrors sql/sqlite/001_init.sql column for column.
+
+CREATE TABLE IF NOT EXISTS schema_version (
+  version BIGINT PRIMARY KEY,
+  name VARCHAR(200) NOT NULL,
+  applied_us BIGINT NOT NULL
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
+
+CREATE TABLE IF NOT EXISTS plans (
+  plan_id VARCHAR(64) PRIMARY KEY,
+  name VARCHAR(200) NOT NULL,
+  cycle VARCHAR(8) NOT NULL CHECK (cycle IN ('monthly', 'annual')),
+  included_credits BIGINT NOT NULL CHECK (included_credits >= 0),
+  price_cents BIGINT NOT NULL CHECK (price_cents >= 0),
+  credit_price_cents_per_1000 BIGINT NOT NULL CHECK (credit_price_cents_per_1000 >= 0),
+  currency VARCHAR(3) NOT NULL,
+  rollover_cap BIGINT NULL CHECK (rollover_cap IS NULL OR rollover_cap >= 0)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
+
+CREATE TABLE IF NOT EXISTS accounts (
+  account_id BIGINT PRIMARY KEY CHECK (account_id > 0),
+  plan_id VARCHAR(64) NOT NULL,
+  cycle_anchor CHAR(10) NOT NULL,
+  auto_recharge BIGINT NOT NULL,
+  recharge_threshold BIGINT NOT NULL,
+  recharge_credits BIGINT NOT NULL,
+  max_recharges_per_day BIGINT NOT NULL,
+  auto_recharge_off_reason VARCHAR(500) NULL
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
+
+-- The lot engine's carried state per account; state_date is the last date
+-- applied to the account, written in the same transaction as its books.
+CREATE TABLE IF NOT EXISTS account_state (
+  account_id BIGINT PRIMARY KEY,
+  state_date CHAR(10) NOT NULL,
+  overdraft BIGINT NOT NULL,
+  next_lot_seq BIGINT NOT NULL,
+  last_cycle_index BIGINT NOT NULL,
+  sending_enabled BIGINT NOT NULL
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
+
+CREATE TABLE IF NOT EXISTS purchases (
+  purchase_id VARCHAR(64) PRIMARY KEY,
+  account_id BIGINT NOT NULL,
+  purchased_us BIGINT NOT NULL,
+  credits BIGINT NOT NULL CHECK (credits > 0),
+  amount_cents BIGINT NOT NULL CHECK (amount_cents >= 0),
+  imported_us BIGINT NOT NULL,
+  applied_date CHAR(10) NULL
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
+CREATE INDEX IF NOT EXISTS purchases_pending ON purchases (applied_date, account_id);
+
+CREATE TABLE IF NOT EXISTS lots (
+  account_id BIGINT NOT NULL,
+  lot_seq BIGINT NOT NULL,
+  kind VARCHAR(16) NOT NULL,
+  source VARCHAR(100) NOT NULL,
+  granted BIGINT NOT NULL,
+  remaining BIGINT NOT NULL CHECK (remaining >= 0),
+  valid_from_us BIGINT NOT NULL,
+  expires_at_us BIGINT NOT NULL,
+  created_date CHAR(10) NOT NULL,
+  PRIMARY KEY (account_id, lot_seq),
+  UNIQUE (account_id, source)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
+
+-- Append-only: corrections are new entries, never edits.
+CREATE TABLE IF NOT EXISTS ledger (
+  idempotency_key VARCHAR(128) PRIMARY KEY,
+  account_id BIGINT NOT NULL,
+  business_date CHAR(10) NOT NULL,
+  kind VARCHAR(16) NOT NULL,
+  at_us BIGINT NOT NULL,
+  credits BIGINT NOT NULL,
+  lot_seq BIGINT NOT NULL,
+  late BIGINT NOT NULL
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
+CREATE INDEX IF NOT EXISTS ledger_account_date ON ledger (account_id, business_date);
+
+CREATE TABLE IF NOT EXISTS rate_card (
+  channel VARCHAR(16) NOT NULL,
+  effective_from CHAR(10) NOT NULL,
+  basis VARCHAR(16) NOT NULL,
+  unit_size BIGINT NOT NULL,
+  min_units BIGINT NOT NULL,
+  credits_per_unit BIGINT NOT NULL,
+  charged_statuses VARCHAR(200) NOT NULL,
+  free_statuses VARCHAR(200) NOT NULL,
+  PRIMARY KEY (channel, effective_from)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
+INSERT IGNORE INTO rate_card VALUES
+  ('sms', '1970-01-01', 'characters', 160, 1, 1, 'sent,delivered', 'failed'),
+  ('mms', '1970-01-01', 'characters', 1600, 1, 2, 'sent,delivered', 'failed'),
+  ('voice', '1970-01-01', 'seconds', 60, 0, 1, 'completed', 'no_answer,busy,failed'),
+  ('ringless', '1970-01-01', 'event', 1, 1, 2, 'delivered', 'failed');
+
+CREATE TABLE IF NOT EXISTS usage_files (
+  file_id BIGINT AUTO_INCREMENT PRIMARY KEY,
+  path VARCHAR(2000) NOT NULL,
+  content_sha256 CHAR(64) NOT NULL UNIQUE,
+  bytes BIGINT NOT NULL,
+  ingested_us BIGINT NOT NULL,
+  ingest_date CHAR(10) NOT NULL,
+  header_hex MEDIUMTEXT NOT NULL,
+  line_count BIGINT NOT NULL,
+  accepted BIGINT NOT NULL,
+  duplicates BIGINT NOT NULL,
+  rejected BIGINT NOT NULL
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
+
+CREATE TABLE IF NOT EXISTS usage_events (
+  event_id VARCHAR(64) PRIMARY KEY,
+  account_id BIGINT NOT NULL,
+  channel VARCHAR(16) NOT NULL,
+  occurred_us BIGINT NOT NULL,
+  occurred_date CHAR(10) NOT NULL,
+  status VARCHAR(16) NOT NULL,
+  chars BIGINT NULL,
+  duration_s BIGINT NULL,
+  platform_credits BIGINT NULL,
+  units BIGINT NOT NULL,
+  credits BIGINT NOT NULL,
+  file_id BIGINT NOT NULL,
+  line BIGINT NOT NULL,
+  ingest_us BIGINT NOT NULL,
+  charged_date CHAR(10) NULL
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
+CREATE INDEX IF NOT EXISTS usage_pending ON usage_events (charged_date, account_id);
+
+CREATE TABLE IF NOT EXISTS rejects (
+  reject_id BIGINT AUTO_INCREMENT PRIMARY KEY,
+  file_id BIGINT NOT NULL,
+  file VARCHAR(2000) NOT NULL,
+  line BIGINT NOT NULL,
+  event_id VARCHAR(200) NULL,
+  reason VARCHAR(500) NOT NULL,
+  raw_hex MEDIUMTEXT NOT NULL,
+  ingest_date CHAR(10) NOT NULL,
+  status VARCHAR(16) NOT NULL,
+  resolved_us BIGINT NULL,
+  UNIQUE (file_id, line)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
+CREATE INDEX IF NOT EXISTS rejects_status ON rejects (status);
+
+CREATE TABLE IF NOT EXISTS charges (
+  business_date CHAR(10) NOT NULL,
+  account_id BIGINT NOT NULL,
+  channel VARCHAR(16) NOT NULL,
+  occurred_date CHAR(10) NOT NULL,
+  events BIGINT NOT NULL,
+  units BIGINT NOT NULL,
+  credits BIGINT NOT NULL,
+  platform_credits BIGINT NOT NULL,
+  PRIMARY KEY (business_date, account_id, channel, occurred_date)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
+
+CREATE TABLE IF NOT EXISTS reconciliation (
+  business_date CHAR(10) NOT NULL,
+  account_id BIGINT NOT NULL,
+  opening BIGINT NOT NULL,
+  granted BIGINT NOT NULL,
+  purchased BIGINT NOT NULL,
+  rolled_over BIGINT NOT NULL,
+  used BIGINT NOT NULL,
+  expired BIGINT NOT NULL,
+  revoked BIGINT NOT NULL,
+  closing BIGINT NOT NULL,
+  overdraft BIGINT NOT NULL,
+  sending_enabled BIGINT NOT NULL,
+  usage_events BIGINT NOT NULL,
+  late_events BIGINT NOT NULL,
+  PRIMARY KEY (business_date, account_id)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
+
+CREATE TABLE IF NOT EXISTS sending_changes (
+  account_id BIGINT NOT NULL,
+  business_date CHAR(10) NOT NULL,
+  enabled BIGINT NOT NULL,
+  reason VARCHAR(500) NOT NULL,
+  PRIMARY KEY (account_id, business_date)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
+
+CREATE TABLE IF NOT EXISTS payment_requests (
+  idempotency_key VARCHAR(128) PRIMARY KEY,
+  account_id BIGINT NOT NULL,
+  business_date CHAR(10) NOT NULL,
+  lot_seq BIGINT NOT NULL,
+  credits BIGINT NOT NULL,
+  amount_cents BIGINT NOT NULL,
+  currency VARCHAR(3) NOT NULL,
+  status VARCHAR(16) NOT NULL,
+  provider_ref VARCHAR(200) NULL,
+  failure_reason VARCHAR(500) NULL,
+  result_us BIGINT NULL,
+  revoked_date CHAR(10) NULL
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
+CREATE INDEX IF NOT EXISTS payment_requests_status ON payment_requests (status, account_id);
+
+-- A business date is complete when every account taking part has its books.
+CREATE TABLE IF NOT EXISTS business_days (
+  business_date CHAR(10) PRIMARY KEY,
+  status VARCHAR(16) NOT NULL,
+  started_us BIGINT NOT NULL,
+  completed_us BIGINT NULL,
+  accounts BIGINT NOT NULL,
+  usage_events BIGINT NOT NULL,
+  credits_used BIGINT NOT NULL
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
+
+CREATE TABLE IF NOT EXISTS runs (
+  run_id BIGINT AUTO_INCREMENT PRIMARY KEY,
+  command VARCHAR(200) NOT NULL,
+  holder VARCHAR(200) NOT NULL,
+  started_us BIGINT NOT NULL,
+  finished_us BIGINT NULL,
+  outcome VARCHAR(20) NOT NULL,
+  exit_code BIGINT NULL,
+  detail VARCHAR(2000) NULL
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
+
+-- Who holds the run lock (informational; the lock itself is a file lock on
+-- SQLite and GET_LOCK on MySQL, both freed when the holder dies).
+CREATE TABLE IF NOT EXISTS lock_holder (
+  lock_name VARCHAR(200) PRIMARY KEY,
+  holder VARCHAR(200) NOT NULL,
+  acquired_us BIGINT NOT NULL
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;

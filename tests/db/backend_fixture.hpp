@@ -1,0 +1,118 @@
+// Runs each database test once per backend (SOCI's own test suite is the
+// model): a fresh SQLite file, and a fresh database on the MariaDB server
+// named by BILLING_TEST_MYSQL_URL (scripts/test.sh starts one). Without that
+// server the MySQL cases are skipped locally, and fail when
+// BILLING_REQUIRE_MYSQL=1 (as in CI): never silently skipped there.
+#pragma once
+
+#include "storage/database.hpp"
+#include "storage/migrations.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <memory>
+#include <random>
+#include <string>
+
+namespace billing::testing {
+
+inline std::string env_or(const char* name, const std::string& fallback = {})
+{
+  const char* v = std::getenv(name);
+  return v ? std::string(v) : fallback;
+}
+
+class BackendTest : public ::testing::TestWithParam<Backend>
+{
+protected:
+  void SetUp() override
+  {
+    std::mt19937_64 rng(std::random_device{}());
+    char suffix[20];
+    std::snprintf(
+      suffix, sizeof suffix, "%012llx", static_cast<unsigned long long>(rng() & 0xffffffffffffULL));
+    if (GetParam() == Backend::sqlite) {
+      m_dir = std::filesystem::temp_directory_path() / ("billing_t_" + std::string(suffix));
+      std::filesystem::create_directories(m_dir);
+      m_url_text = "sqlite:" + (m_dir / "billing.db").string();
+    } else {
+      const std::string base = env_or("BILLING_TEST_MYSQL_URL");
+      if (base.empty()) {
+        if (env_or("BILLING_REQUIRE_MYSQL") == "1") {
+          FAIL() << "BILLING_REQUIRE_MYSQL=1 but BILLING_TEST_MYSQL_URL is not set: MariaDB "
+                    "is required for this test (run scripts/test.sh)";
+        }
+        GTEST_SKIP() << "no MariaDB (BILLING_TEST_MYSQL_URL unset)";
+      }
+      m_password = env_or("BILLING_TEST_MYSQL_PASSWORD");
+      m_database = "billing_t_" + std::string(suffix);
+      Database admin(DbUrl::parse(base + "mysql"), m_password);
+      admin.exec("CREATE DATABASE " + m_database + " CHARACTER SET utf8mb4");
+      m_url_text = base + m_database;
+    }
+    m_url = DbUrl::parse(m_url_text);
+    db = std::make_unique<Database>(m_url, m_password);
+  }
+
+  void TearDown() override
+  {
+    db.reset();
+    if (!m_dir.empty()) {
+      std::error_code ec;
+      std::filesystem::remove_all(m_dir, ec);
+    }
+    if (!m_database.empty()) {
+      Database admin(DbUrl::parse(env_or("BILLING_TEST_MYSQL_URL") + "mysql"), m_password);
+      admin.exec("DROP DATABASE IF EXISTS " + m_database);
+    }
+  }
+
+  // A second, independent connection to the same database.
+  std::unique_ptr<Database> connect() const
+  {
+    return std::make_unique<Database>(m_url, m_password);
+  }
+
+  void migrate_schema() { billing::migrate(*db); }
+
+  const std::string& url_text() const { return m_url_text; }
+  const std::optional<std::string>& password() const { return m_password; }
+  std::filesystem::path scratch_dir()
+  {
+    if (m_scratch.empty()) {
+      m_scratch =
+        std::filesystem::temp_directory_path()
+        / ("billing_s_" + std::to_string(::testing::UnitTest::GetInstance()->random_seed()) + "_"
+           + std::to_string(reinterpret_cast<uintptr_t>(this)));
+      std::filesystem::create_directories(m_scratch);
+    }
+    return m_scratch;
+  }
+
+  std::unique_ptr<Database> db;
+
+private:
+  std::filesystem::path m_dir;
+  std::filesystem::path m_scratch;
+  std::string m_database;
+  std::string m_url_text;
+  DbUrl m_url;
+  std::optional<std::string> m_password;
+};
+
+inline std::string backend_name(const ::testing::TestParamInfo<Backend>& info)
+{
+  return info.param == Backend::sqlite ? "sqlite" : "mysql";
+}
+
+} // namespace billing::testing
+
+// Instantiates a TEST_P suite derived from BackendTest on both backends.
+#define BILLING_ON_BOTH_BACKENDS(Suite)                                                            \
+  INSTANTIATE_TEST_SUITE_P(                                                                        \
+    Backends,                                                                                      \
+    Suite,                                                                                         \
+    ::testing::Values(::billing::Backend::sqlite, ::billing::Backend::mysql),                      \
+    ::billing::testing::backend_name)

@@ -1,0 +1,116 @@
+# shellcheck shell=bash
+# Helpers for the end-to-end test scripts; sourced by run_e2e.sh, which sets
+# BILLING_BIN, BILLING_DB_URL, E2E_TMP, E2E_BACKEND (sqlite|mysql) and, for
+# mysql, E2E_DB_NAME. Test scripts run under `set -euo pipefail`: any failing
+# command fails the test, so the helpers below are for what that cannot say.
+#
+# Every helper that fails a test prints why on stderr and exits 1. Called in a
+# command substitution it exits only the subshell, which still fails the test
+# as long as the result is assigned on its own line: `out=$(expect_exit 0 ...)`,
+# not `local out=$(...)` (the `local` would hide the status).
+
+# Runs the program under test.
+billing() {
+  "$BILLING_BIN" "$@"
+}
+
+# fail MSG: fails the test, naming the test script line that called the helper.
+fail() {
+  local i=1
+  # Walk out of lib.sh so the location is the test script's line.
+  while [[ ${BASH_SOURCE[i]:-} == "${BASH_SOURCE[0]}" ]]; do ((i++)); done
+  echo "FAIL (${BASH_SOURCE[i]:-?}:${BASH_LINENO[i - 1]:-?}): $*" >&2
+  exit 1
+}
+
+# skip MSG: ends the test as skipped (CTest's SKIP_RETURN_CODE).
+skip() {
+  echo "skipped: $*" >&2
+  exit 77
+}
+
+# expect_exit CODE CMD...: runs CMD and fails the test, showing its output, if
+# its exit status is not CODE. Otherwise passes CMD's stdout and stderr
+# through, so `out=$(expect_exit 0 billing status)` captures stdout. Both are
+# also left in "$E2E_TMP/last.out" and "$E2E_TMP/last.err".
+expect_exit() {
+  (($# >= 2)) || fail "usage: expect_exit CODE CMD..."
+  local expected=$1 rc=0
+  shift
+  "$@" >"$E2E_TMP/last.out" 2>"$E2E_TMP/last.err" || rc=$?
+  if [[ $rc != "$expected" ]]; then
+    {
+      echo "command: $*"
+      echo "exit status $rc, expected $expected"
+      echo "----- stdout (last 40 lines) -----"
+      tail -n 40 "$E2E_TMP/last.out"
+      echo "----- stderr (last 40 lines) -----"
+      tail -n 40 "$E2E_TMP/last.err"
+      echo "-----"
+    } >&2
+    fail "exit status $rc, expected $expected: $*"
+  fi
+  cat "$E2E_TMP/last.out"
+  cat "$E2E_TMP/last.err" >&2
+}
+
+# assert_eq EXPECTED ACTUAL MSG
+assert_eq() {
+  [[ $1 == "$2" ]] || fail "${3:-values differ}: expected '$1', got '$2'"
+}
+
+# assert_contains HAYSTACK NEEDLE MSG
+assert_contains() {
+  [[ $1 == *"$2"* ]] || fail "${3:-text not found}: '$2' not in: $1"
+}
+
+# Runs the mariadb client against the test server, without a defaults file,
+# over the socket when there is one, with the password from the environment
+# (MYSQL_PWD) rather than the command line.
+_e2e_mariadb() {
+  local rest=${BILLING_TEST_MYSQL_URL#mysql://} user host port
+  rest=${rest%%/*}
+  user=${rest%%@*}
+  host=${rest#*@}
+  port=${host##*:}
+  host=${host%:*}
+  [[ $port != "$host" && -n $port ]] || port=3306
+  local -a conn
+  if [[ -n ${BILLING_TEST_MYSQL_SOCKET:-} ]]; then
+    conn=(--socket="$BILLING_TEST_MYSQL_SOCKET")
+  else
+    conn=(--protocol=tcp --host="$host" --port="$port")
+  fi
+  MYSQL_PWD=${BILLING_TEST_MYSQL_PASSWORD:-} \
+    mariadb --no-defaults "${conn[@]}" --user="${user:-billing}" "$@"
+}
+
+# sql QUERY: runs QUERY on the test's database and prints the rows without a
+# header, fields separated by tabs, NULL as NULL, on both backends.
+sql() {
+  (($# == 1)) || fail "usage: sql QUERY"
+  case $E2E_BACKEND in
+    sqlite)
+      sqlite3 -batch -bail -noheader -separator $'\t' -nullvalue NULL \
+        "${BILLING_DB_URL#sqlite:}" "$1"
+      ;;
+    mysql)
+      _e2e_mariadb --batch --skip-column-names --raw --database="$E2E_DB_NAME" \
+        --execute="$1"
+      ;;
+    *) fail "unknown backend $E2E_BACKEND" ;;
+  esac
+}
+
+# csv_rows FILE: the number of data rows (records after the header, blank lines
+# ignored) of a CSV file, parsed as RFC 4180 (quoted fields may hold newlines).
+csv_rows() {
+  (($# == 1)) || fail "usage: csv_rows FILE"
+  [[ -f $1 ]] || fail "csv_rows: no such file: $1"
+  python3 - "$1" <<'EOF'
+import csv, sys
+with open(sys.argv[1], newline="", encoding="utf-8") as f:
+    rows = [row for row in csv.reader(f) if row]
+print(max(len(rows) - 1, 0))
+EOF
+}
