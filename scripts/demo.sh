@@ -19,4 +19,8 @@ cmake --build --preset release --parallel 2
 
 printf '\n==== Running billing demo into %s ====\n' "$demo_dir"
 mkdir -p "$demo_dir"
-exec build/release/lib/cli/billing --db "sqlite:$demo_dir/billing.db" demo --out "$demo_dir" "$@"
+# The demo makes its database from scratch each time.
+rm -f "$demo_dir/billing.db" "$demo_dir/billing.db-wal" "$demo_dir/billing.db-shm"
+build/release/lib/cli/billing --db "sqlite:$demo_dir/billing.db" demo --out "$demo_dir" "$@"
+printf '\n==== billing status ====\n'
+exec build/release/lib/cli/billing --db "sqlite:$demo_dir/billing.db" status

@@ -85,6 +85,9 @@ void Sha256::update(const void* data, std::size_t size)
       block(m_buf.data());
       m_buf_len = 0;
     }
+    if (size == 0) {
+      return;
+    }
   }
   while (size >= 64) {
     block(p);

@@ -1,0 +1,100 @@
+// A deterministic workload for demos, benchmarks and end-to-end tests: plans,
+// accounts and purchases to import (SPEC section 9) and one usage log per day
+// (SPEC section 5) with realistic traffic, late events and deliberately bad lines.
+//
+// Invariants:
+//  - Deterministic: the output is a function of the WorkloadSpec alone. The only
+//    randomness is std::mt19937_64 seeded from spec.seed (one stream for the
+//    import files, one per usage day, so day d does not depend on spec.days), with
+//    our own integer mapping of its output (never std::*_distribution, whose
+//    algorithms differ between standard libraries). No clock, no environment.
+//  - Streaming: a usage file is written through one fixed block buffer, so memory
+//    is constant whatever events_per_day.
+//  - Every file is written beside its target and renamed into place, so a reader
+//    watching `dir` never sees half a file.
+//  - Every good usage line is valid under RateCard::defaults(), references an
+//    account of accounts.csv and has its own event_id; its occurred_at lies in
+//    the file's day, or (a late event, files after the first only) in the day
+//    before. All cycle anchors are <= first_date, so no event precedes its
+//    account's anchor.
+//  - Each usage file has exactly events_per_day data lines; bad_lines_per_day()
+//    of them are bad, cycling through the BadLineKind values in order, so every
+//    kind occurs once there are at least k_bad_line_kind_count bad lines a day.
+#pragma once
+
+#include "domain/types.hpp"
+
+#include <array>
+#include <cstddef>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace billing {
+
+// What a deliberately bad usage line is and what ingest makes of it: every kind
+// but exact_duplicate is rejected with the reject reason of the same name;
+// exact_duplicate is counted as a duplicate, not rejected. All kinds but
+// unknown_account and the two duplicates already fail parse_usage_record.
+enum class BadLineKind
+{
+  unknown_account,       // a well-formed line whose account_id is in no accounts row
+  bad_channel,           // "fax", "SMS", "email"
+  bad_status,            // a status the channel's rate rule does not list
+  bad_timestamp,         // not YYYY-MM-DDTHH:MM:SS[.f]Z or not a real time
+  bad_number,            // a non-decimal account_id, chars, duration_s or platform_credits
+  out_of_range,          // account_id 0, chars > 100000, duration_s > 86400, platform_credits < 0
+  missing_field,         // an empty event_id, account_id, status or the channel's quantity
+  bad_event_id,          // a disallowed character or 65 characters
+  bad_column_count,      // one column short or one too many
+  conflicting_duplicate, // the previous good line's event_id with another occurred_at
+  exact_duplicate,       // the previous good line again, byte for byte
+};
+
+inline constexpr std::size_t k_bad_line_kind_count = 11;
+
+// The snake_case name ("unknown_account", ...).
+std::string_view to_string(BadLineKind kind);
+
+struct WorkloadSpec
+{
+  unsigned long long seed = 42;
+  long long accounts = 2000;
+  // The first business date with usage.
+  Date first_date;
+  // Usage files: one per day, first_date .. first_date + days - 1.
+  int days = 5;
+  // Data lines per usage file, bad ones included (at most 100,000,000).
+  long long events_per_day = 20000;
+  // Share of a file's data lines that are bad (see bad_lines_per_day).
+  double bad_line_share = 0.001;
+  // Share of the good lines of each file but the first dated the day before.
+  double late_share = 0.0005;
+};
+
+struct WorkloadFiles
+{
+  std::string plans, accounts, purchases;
+  std::vector<std::string> usage_by_day; // paths, day first_date + i at index i
+  long long usage_lines = 0;             // data lines of all usage files = events_per_day x days
+  long long bad_lines = 0;               // of those, deliberately bad (every kind)
+  std::array<long long, k_bad_line_kind_count> bad_by_kind{}; // indexed by BadLineKind
+  long long late_lines = 0; // good lines dated the day before their file's day
+};
+
+// Bad data lines in each usage file: round(events_per_day x bad_line_share),
+// raised to k_bad_line_kind_count when the share is above 0 (so every kind
+// occurs), and at most events_per_day / 2 (so good lines keep a majority). 0
+// when the share is 0.
+long long bad_lines_per_day(const WorkloadSpec& spec);
+
+// Writes plans.csv, accounts.csv, purchases.csv and usage-YYYY-MM-DD.csv (one
+// per day) into `dir`, creating it when missing, and returns their paths and
+// line counts. The same spec gives byte-identical files.
+// REQUIRES (else std::invalid_argument): accounts >= 1, days >= 0,
+// 0 <= events_per_day <= 100,000,000, both shares in [0, 1], and
+// first_date >= 1970-03-02 (so every anchor is a representable date).
+// Throws std::runtime_error naming the path when a file or `dir` cannot be written.
+WorkloadFiles generate_workload(const WorkloadSpec& spec, const std::string& dir);
+
+} // namespace billing

@@ -1,0 +1,407 @@
+#include "domain/calendar.hpp"
+#include "domain/rating.hpp"
+#include "ingest/csv_reader.hpp"
+#include "ingest/usage_line.hpp"
+#include "ops/workload.hpp"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <set>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace billing {
+namespace {
+
+namespace fs = std::filesystem;
+
+const Date k_first = *parse_date("2026-03-01");
+
+WorkloadSpec small_spec()
+{
+  WorkloadSpec spec;
+  spec.seed = 7;
+  spec.accounts = 200;
+  spec.first_date = k_first;
+  spec.days = 2;
+  spec.events_per_day = 3000;
+  spec.bad_line_share = 0.01; // 30 a day: every kind, some twice
+  spec.late_share = 0.01;
+  return spec;
+}
+
+// A fresh directory per test, removed afterwards.
+class WorkloadTest : public ::testing::Test
+{
+protected:
+  void SetUp() override
+  {
+    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+    m_root = fs::temp_directory_path()
+             / ("workload_test_" + std::to_string(::getpid()) + "_" + info->name());
+    fs::remove_all(m_root);
+  }
+  void TearDown() override { fs::remove_all(m_root); }
+
+  std::string dir(const std::string& name) const { return (m_root / name).string(); }
+
+  fs::path m_root;
+};
+
+std::string read_all(const std::string& path)
+{
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream out;
+  out << in.rdbuf();
+  return out.str();
+}
+
+// Every record of a CSV file, header first.
+std::vector<CsvRecord> records_of(const std::string& path)
+{
+  std::ifstream in(path, std::ios::binary);
+  CsvReader reader(in);
+  std::vector<CsvRecord> out;
+  CsvRecord record;
+  while (reader.next(record)) {
+    EXPECT_FALSE(record.error) << path << ":" << record.line;
+    out.push_back(record);
+  }
+  return out;
+}
+
+std::string first_line(const std::string& path)
+{
+  const std::string text = read_all(path);
+  return text.substr(0, text.find('\n'));
+}
+
+long long to_ll(const std::string& text)
+{
+  return std::stoll(text);
+}
+
+std::vector<std::string> all_paths(const WorkloadFiles& files)
+{
+  std::vector<std::string> paths = { files.plans, files.accounts, files.purchases };
+  paths.insert(paths.end(), files.usage_by_day.begin(), files.usage_by_day.end());
+  return paths;
+}
+
+TEST_F(WorkloadTest, SameSpecGivesIdenticalBytes)
+{
+  const WorkloadFiles a = generate_workload(small_spec(), dir("a"));
+  const WorkloadFiles b = generate_workload(small_spec(), dir("b"));
+  const auto paths_a = all_paths(a);
+  const auto paths_b = all_paths(b);
+  ASSERT_EQ(paths_a.size(), 5u);
+  ASSERT_EQ(paths_a.size(), paths_b.size());
+  for (std::size_t i = 0; i < paths_a.size(); ++i) {
+    EXPECT_EQ(fs::path(paths_a[i]).filename(), fs::path(paths_b[i]).filename());
+    EXPECT_TRUE(read_all(paths_a[i]) == read_all(paths_b[i])) << paths_a[i];
+  }
+  EXPECT_EQ(a.bad_by_kind, b.bad_by_kind);
+  EXPECT_EQ(a.late_lines, b.late_lines);
+}
+
+TEST_F(WorkloadTest, OtherSeedGivesOtherFiles)
+{
+  WorkloadSpec other = small_spec();
+  other.seed = 8;
+  const WorkloadFiles a = generate_workload(small_spec(), dir("a"));
+  const WorkloadFiles b = generate_workload(other, dir("b"));
+  EXPECT_EQ(read_all(a.plans), read_all(b.plans)); // the plans are fixed
+  EXPECT_NE(read_all(a.accounts), read_all(b.accounts));
+  EXPECT_NE(read_all(a.usage_by_day[0]), read_all(b.usage_by_day[0]));
+  EXPECT_NE(read_all(a.usage_by_day[1]), read_all(b.usage_by_day[1]));
+}
+
+TEST_F(WorkloadTest, DayFileDoesNotDependOnTheNumberOfDays)
+{
+  WorkloadSpec one_day = small_spec();
+  one_day.days = 1;
+  const WorkloadFiles a = generate_workload(small_spec(), dir("a"));
+  const WorkloadFiles b = generate_workload(one_day, dir("b"));
+  ASSERT_EQ(b.usage_by_day.size(), 1u);
+  EXPECT_EQ(read_all(a.usage_by_day[0]), read_all(b.usage_by_day[0]));
+}
+
+TEST_F(WorkloadTest, FilesHaveTheSpecHeadersAndNames)
+{
+  const WorkloadFiles files = generate_workload(small_spec(), dir("w"));
+  EXPECT_EQ(first_line(files.plans),
+            "plan_id,name,cycle,included_credits,price_cents,"
+            "credit_price_cents_per_1000,currency,rollover_cap");
+  EXPECT_EQ(first_line(files.accounts),
+            "account_id,plan_id,cycle_anchor,auto_recharge,"
+            "recharge_threshold,recharge_credits,max_recharges_per_day");
+  EXPECT_EQ(first_line(files.purchases),
+            "purchase_id,account_id,purchased_at,credits,amount_cents");
+  ASSERT_EQ(files.usage_by_day.size(), 2u);
+  EXPECT_EQ(fs::path(files.usage_by_day[0]).filename(), "usage-2026-03-01.csv");
+  EXPECT_EQ(fs::path(files.usage_by_day[1]).filename(), "usage-2026-03-02.csv");
+  for (const std::string& path : files.usage_by_day) {
+    EXPECT_EQ(first_line(path),
+              "occurred_at,event_id,account_id,channel,status,chars,duration_s,"
+              "platform_credits,campaign");
+  }
+  EXPECT_EQ(fs::path(files.plans).parent_path(), fs::path(dir("w")));
+}
+
+TEST_F(WorkloadTest, EachUsageFileHasEventsPerDayDataLines)
+{
+  const WorkloadSpec spec = small_spec();
+  const WorkloadFiles files = generate_workload(spec, dir("w"));
+  for (const std::string& path : files.usage_by_day) {
+    const std::string text = read_all(path);
+    EXPECT_EQ(std::count(text.begin(), text.end(), '\n'), spec.events_per_day + 1); // + header
+  }
+  EXPECT_EQ(files.usage_lines, spec.events_per_day * spec.days);
+  EXPECT_EQ(bad_lines_per_day(spec), 30);
+  EXPECT_EQ(files.bad_lines, 30 * spec.days);
+  long long by_kind = 0;
+  for (std::size_t k = 0; k < k_bad_line_kind_count; ++k) {
+    EXPECT_GE(files.bad_by_kind[k], spec.days) << to_string(static_cast<BadLineKind>(k));
+    by_kind += files.bad_by_kind[k];
+  }
+  EXPECT_EQ(by_kind, files.bad_lines);
+}
+
+TEST(WorkloadBadLines, PerDayCountFollowsTheShareWithAFloorAndACap)
+{
+  WorkloadSpec spec;
+  spec.events_per_day = 20000;
+  spec.bad_line_share = 0.001;
+  EXPECT_EQ(bad_lines_per_day(spec), 20);
+  spec.bad_line_share = 0.0001; // 2, raised so every kind occurs
+  EXPECT_EQ(bad_lines_per_day(spec), 11);
+  spec.bad_line_share = 0.0;
+  EXPECT_EQ(bad_lines_per_day(spec), 0);
+  spec.events_per_day = 10;
+  spec.bad_line_share = 0.5;
+  EXPECT_EQ(bad_lines_per_day(spec), 5); // at most half
+}
+
+// Replays what ingest does: parse, then the account check, then the
+// duplicate check. Each line must end as its BadLineKind says.
+TEST_F(WorkloadTest, GoodLinesParseAndBadLinesEndAsTheirKindSays)
+{
+  const WorkloadSpec spec = small_spec();
+  const WorkloadFiles files = generate_workload(spec, dir("w"));
+  const RateCard card = RateCard::defaults();
+
+  std::set<long long> account_ids;
+  const auto accounts = records_of(files.accounts);
+  for (std::size_t i = 1; i < accounts.size(); ++i) {
+    account_ids.insert(to_ll(accounts[i].fields[0]));
+  }
+  ASSERT_EQ(account_ids.size(), static_cast<std::size_t>(spec.accounts));
+
+  std::map<std::string, UsageEvent> accepted;
+  std::array<long long, k_bad_line_kind_count> seen{};
+  const auto count_kind = [&seen](std::string_view name) {
+    for (std::size_t k = 0; k < k_bad_line_kind_count; ++k) {
+      if (to_string(static_cast<BadLineKind>(k)) == name) {
+        ++seen[k];
+        return;
+      }
+    }
+    ADD_FAILURE() << "unexpected outcome " << name;
+  };
+  long long good = 0;
+  long long late = 0;
+  long long with_platform = 0;
+  long long platform_matches = 0;
+  long long fractional = 0;
+  std::map<long long, long long> events_by_account;
+
+  for (std::size_t day = 0; day < files.usage_by_day.size(); ++day) {
+    const Date file_date{ k_first.days + static_cast<int>(day) };
+    std::ifstream in(files.usage_by_day[day], std::ios::binary);
+    CsvReader reader(in);
+    CsvRecord record;
+    ASSERT_TRUE(reader.next(record));
+    auto mapped = UsageHeader::from_record(record);
+    ASSERT_TRUE(std::holds_alternative<UsageHeader>(mapped));
+    const UsageHeader& header = std::get<UsageHeader>(mapped);
+    while (reader.next(record)) {
+      auto parsed = parse_usage_record(header, record, card);
+      if (const auto* reason = std::get_if<RejectReason>(&parsed)) {
+        count_kind(to_string(*reason));
+        continue;
+      }
+      const UsageEvent& event = std::get<UsageEvent>(parsed);
+      if (!account_ids.contains(event.account_id)) {
+        count_kind("unknown_account");
+        continue;
+      }
+      const auto earlier = accepted.find(event.event_id);
+      if (earlier != accepted.end()) {
+        count_kind(same_facts(earlier->second, event) ? "exact_duplicate"
+                                                      : "conflicting_duplicate");
+        continue;
+      }
+      accepted.emplace(event.event_id, event);
+      ++good;
+      ++events_by_account[event.account_id];
+      const Date occurred = date_of(event.occurred_at);
+      if (occurred != file_date) {
+        EXPECT_GT(day, 0u) << "no late events in the first file: " << record.raw;
+        EXPECT_EQ(occurred, file_date.prev()) << record.raw;
+        ++late;
+      }
+      fractional += record.raw.find('.') < 30 ? 1 : 0;
+      if (event.platform_credits) {
+        ++with_platform;
+        platform_matches += *event.platform_credits == event.credits.n ? 1 : 0;
+      }
+    }
+  }
+
+  EXPECT_EQ(seen, files.bad_by_kind);
+  EXPECT_EQ(good, files.usage_lines - files.bad_lines);
+  EXPECT_EQ(late, files.late_lines);
+  EXPECT_GT(late, 0);
+  EXPECT_GT(fractional, 0);
+  EXPECT_LT(fractional, good);
+  // ~1% off by one, ~5% empty.
+  EXPECT_GT(with_platform, good * 9 / 10);
+  EXPECT_LT(with_platform, good);
+  EXPECT_GT(platform_matches, with_platform * 97 / 100);
+  EXPECT_LT(platform_matches, with_platform);
+  // Skewed: the busiest account has far more than its fair share.
+  long long busiest = 0;
+  for (const auto& [account, count] : events_by_account) {
+    busiest = std::max(busiest, count);
+  }
+  EXPECT_GT(busiest, 10 * good / spec.accounts);
+}
+
+TEST_F(WorkloadTest, PlansIncludeAQuotedNameAndParse)
+{
+  const WorkloadFiles files = generate_workload(small_spec(), dir("w"));
+  const auto plans = records_of(files.plans);
+  ASSERT_GE(plans.size(), 5u);
+  bool quoted_name = false;
+  for (std::size_t i = 1; i < plans.size(); ++i) {
+    ASSERT_EQ(plans[i].fields.size(), 8u) << plans[i].raw;
+    const std::string& name = plans[i].fields[1];
+    quoted_name =
+      quoted_name || (name.find(',') != std::string::npos && name.find('"') != std::string::npos);
+    EXPECT_TRUE(parse_cycle(plans[i].fields[2])) << plans[i].raw;
+    EXPECT_EQ(plans[i].fields[6], "USD");
+  }
+  EXPECT_TRUE(quoted_name);
+}
+
+TEST_F(WorkloadTest, AccountsAndPurchasesAreConsistent)
+{
+  const WorkloadSpec spec = small_spec();
+  const WorkloadFiles files = generate_workload(spec, dir("w"));
+
+  std::map<std::string, long long> price_per_1000_by_plan;
+  const auto plans = records_of(files.plans);
+  for (std::size_t i = 1; i < plans.size(); ++i) {
+    price_per_1000_by_plan[plans[i].fields[0]] = to_ll(plans[i].fields[5]);
+  }
+
+  std::map<long long, std::string> plan_by_account;
+  std::set<unsigned> anchor_days;
+  long long auto_on = 0;
+  const auto accounts = records_of(files.accounts);
+  ASSERT_EQ(accounts.size(), static_cast<std::size_t>(spec.accounts) + 1);
+  for (std::size_t i = 1; i < accounts.size(); ++i) {
+    const auto& f = accounts[i].fields;
+    ASSERT_EQ(f.size(), 7u) << accounts[i].raw;
+    EXPECT_TRUE(price_per_1000_by_plan.contains(f[1])) << accounts[i].raw;
+    plan_by_account[to_ll(f[0])] = f[1];
+    const auto anchor = parse_date(f[2]);
+    ASSERT_TRUE(anchor) << accounts[i].raw;
+    EXPECT_LE(*anchor, k_first);
+    EXPECT_GT(anchor->days, k_first.days - 60);
+    anchor_days.insert(to_ymd(*anchor).day);
+    if (f[3] == "1") {
+      ++auto_on;
+      EXPECT_GE(to_ll(f[4]), 100);
+      EXPECT_LE(to_ll(f[4]), 500);
+      EXPECT_GE(to_ll(f[5]), 500);
+      EXPECT_LE(to_ll(f[5]), 2000);
+      EXPECT_GE(to_ll(f[6]), 1);
+      EXPECT_LE(to_ll(f[6]), 3);
+    } else {
+      EXPECT_EQ(f[3], "0");
+    }
+  }
+  EXPECT_EQ(plan_by_account.size(), static_cast<std::size_t>(spec.accounts));
+  EXPECT_FALSE(plan_by_account.contains(plan_by_account.begin()->first + 1)); // not contiguous
+  EXPECT_TRUE(anchor_days.contains(29));
+  EXPECT_TRUE(anchor_days.contains(30));
+  EXPECT_TRUE(anchor_days.contains(31));
+  EXPECT_GT(auto_on, spec.accounts / 5);
+  EXPECT_LT(auto_on, spec.accounts * 3 / 5);
+
+  const auto purchases = records_of(files.purchases);
+  ASSERT_GT(purchases.size(), 1u);
+  EXPECT_LT(purchases.size(), static_cast<std::size_t>(spec.accounts / 4));
+  std::set<std::string> purchase_ids;
+  for (std::size_t i = 1; i < purchases.size(); ++i) {
+    const auto& f = purchases[i].fields;
+    ASSERT_EQ(f.size(), 5u) << purchases[i].raw;
+    EXPECT_TRUE(purchase_ids.insert(f[0]).second) << purchases[i].raw;
+    const auto plan = plan_by_account.find(to_ll(f[1]));
+    ASSERT_NE(plan, plan_by_account.end()) << purchases[i].raw;
+    const auto at = parse_instant(f[2]);
+    ASSERT_TRUE(at) << purchases[i].raw;
+    EXPECT_GE(*at, start_of(k_first));
+    EXPECT_LT(*at, start_of(Date{ k_first.days + spec.days }));
+    const long long credits = to_ll(f[3]);
+    EXPECT_GE(credits, 100);
+    EXPECT_LE(credits, 5000);
+    EXPECT_EQ(to_ll(f[4]), (credits * price_per_1000_by_plan[plan->second] + 500) / 1000);
+  }
+}
+
+TEST_F(WorkloadTest, NoUsageGivesHeaderOnlyFiles)
+{
+  WorkloadSpec spec = small_spec();
+  spec.days = 1;
+  spec.events_per_day = 0;
+  const WorkloadFiles files = generate_workload(spec, dir("w"));
+  ASSERT_EQ(files.usage_by_day.size(), 1u);
+  EXPECT_EQ(read_all(files.usage_by_day[0]),
+            "occurred_at,event_id,account_id,channel,status,chars,duration_s,platform_credits,"
+            "campaign\n");
+  EXPECT_EQ(files.usage_lines, 0);
+  EXPECT_EQ(files.bad_lines, 0);
+}
+
+TEST_F(WorkloadTest, UnwritableDirectoryThrows)
+{
+  fs::create_directories(m_root);
+  const std::string blocker = (m_root / "file").string();
+  std::ofstream(blocker) << "x";
+  EXPECT_THROW(generate_workload(small_spec(), blocker + "/sub"), std::runtime_error);
+}
+
+TEST_F(WorkloadTest, BadSpecThrowsInvalidArgument)
+{
+  WorkloadSpec spec = small_spec();
+  spec.accounts = 0;
+  EXPECT_THROW(generate_workload(spec, dir("w")), std::invalid_argument);
+  spec = small_spec();
+  spec.late_share = 1.5;
+  EXPECT_THROW(generate_workload(spec, dir("w")), std::invalid_argument);
+  spec = small_spec();
+  spec.first_date = Date{};
+  EXPECT_THROW(generate_workload(spec, dir("w")), std::invalid_argument);
+}
+
+} // namespace
+} // namespace billing
