@@ -9,6 +9,7 @@ void CloseAccountsJob::run(JobContext& ctx)
   const auto plans = load_plans(ctx.db);
   long long after = 0;
   long long done = 0;
+  const long long total = ctx.progress ? pending_account_count(ctx.db, ctx.date, ctx.shard) : 0;
   for (;;) {
     TxScope tx(ctx.db, ctx.dry_run);
     auto inputs = load_pending_chunk(ctx.db, plans, ctx.date, after, m_chunk_accounts, ctx.shard);
@@ -25,7 +26,7 @@ void CloseAccountsJob::run(JobContext& ctx)
     after = inputs.back().settings.account_id;
     done += static_cast<long long>(inputs.size());
     if (ctx.progress) {
-      ctx.progress(done, 0);
+      ctx.progress(done, total);
     }
   }
 }

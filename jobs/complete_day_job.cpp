@@ -10,7 +10,7 @@ namespace billing {
 void CompleteDayJob::run(JobContext& ctx)
 {
   TxScope tx(ctx.db, ctx.dry_run);
-  if (accounts_pending(ctx.db, ctx.date, Shard{})) {
+  if (pending_account_count(ctx.db, ctx.date, Shard{}) > 0) {
     // Another shard still has accounts open: the last shard to finish
     // completes the date.
     return;

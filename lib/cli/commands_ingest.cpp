@@ -2,6 +2,7 @@
 #include "cli/command_support.hpp"
 #include "jobs/ingest_inbox.hpp"
 #include "ops/clock.hpp"
+#include "ops/progress.hpp"
 #include "storage/payments.hpp"
 #include "storage/run_lock.hpp"
 #include "util/errors.hpp"
@@ -32,7 +33,11 @@ int cmd_ingest(const CommandContext& ctx, const CommandArgs& args)
   int exit_code = 0;
   for (const auto& path : files) {
     try {
-      const IngestReport r = ingest_usage_file(*db, path, now_utc());
+      Progress progress("ingest " + path + " (bytes)", progress_wanted(ctx.settings.quiet));
+      const IngestReport r
+        = ingest_usage_file(*db, path, now_utc(), [&](long long done, long long total) {
+            progress.update(done, total);
+          });
       log_ingest_report(r);
       if (r.skipped) {
         *ctx.out << path << ": skipped, " << r.skipped_reason << "\n";

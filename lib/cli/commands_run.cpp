@@ -5,6 +5,8 @@
 #include "jobs/nightly.hpp"
 #include "ops/atomic_file.hpp"
 #include "ops/clock.hpp"
+#include "ops/progress.hpp"
+#include "reports/metrics.hpp"
 #include "reports/exports.hpp"
 #include "storage/run_lock.hpp"
 #include "storage/run_log.hpp"
@@ -13,6 +15,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <chrono>
 #include <cstdio>
 #include <sstream>
 
@@ -99,11 +102,29 @@ int cmd_run(const CommandContext& ctx, const CommandArgs& args)
   const std::string holder = process_identity() + " run";
   RunLock lock(*db, holder);
   const bool record = request.dry_run == DryRun::no;
+  const auto started = std::chrono::steady_clock::now();
+  // Metrics are written after every real run, failed ones included.
+  const auto write_metrics = [&](int exit_code) {
+    if (!record || !ctx.settings.metrics_path) {
+      return;
+    }
+    try {
+      RunFigures figures;
+      figures.duration_s
+        = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+      figures.exit_code = exit_code;
+      write_metrics_file(*db, figures, *ctx.settings.metrics_path);
+    } catch (const std::exception& e) {
+      spdlog::warn("cannot write metrics to {}: {}", *ctx.settings.metrics_path, e.what());
+    }
+  };
   const long long run_id =
     record ? open_run(*db, "run " + format_date(request.to), holder, now_utc()) : 0;
   try {
     RunHooks hooks;
     hooks.now = now_utc;
+    Progress progress("closing accounts", progress_wanted(ctx.settings.quiet));
+    hooks.progress = [&](long long done, long long total) { progress.update(done, total); };
     if (ctx.settings.usage_inbox) {
       if (request.dry_run == DryRun::no) {
         hooks.before_dates = [&] { ingest_inbox(*db, *ctx.settings.usage_inbox, now_utc()); };
@@ -114,14 +135,20 @@ int cmd_run(const CommandContext& ctx, const CommandArgs& args)
     const RunOutcome outcome = run_nightly(*db, request, hooks);
     print_run_summary(*ctx.out, outcome, request.dry_run);
     if (record) {
-      std::string detail;
+      std::vector<Date> closed;
       for (const auto& d : outcome.dates) {
         if (!d.already_complete) {
-          detail += (detail.empty() ? "" : " ") + format_date(d.date);
+          closed.push_back(d.date);
         }
       }
-      close_run(
-        *db, run_id, "ok", 0, detail.empty() ? "nothing to do" : "closed " + detail, now_utc());
+      const std::string detail
+        = closed.empty()       ? "nothing to do"
+          : closed.size() == 1 ? "closed " + format_date(closed.front())
+                               : "closed " + format_date(closed.front()) + ".."
+                                   + format_date(closed.back()) + " ("
+                                   + std::to_string(closed.size()) + " dates)";
+      close_run(*db, run_id, "ok", 0, detail, now_utc());
+      write_metrics(0);
     }
     return 0;
   } catch (const BillingError& e) {
@@ -130,6 +157,7 @@ int cmd_run(const CommandContext& ctx, const CommandArgs& args)
         close_run(*db, run_id, "failed", static_cast<int>(e.code()), e.what(), now_utc());
       } catch (...) {
       }
+      write_metrics(static_cast<int>(e.code()));
     }
     throw;
   } catch (const std::exception& e) {
@@ -138,6 +166,7 @@ int cmd_run(const CommandContext& ctx, const CommandArgs& args)
         close_run(*db, run_id, "failed", 1, e.what(), now_utc());
       } catch (...) {
       }
+      write_metrics(1);
     }
     throw;
   }

@@ -344,7 +344,7 @@ void write_chunk(Database& db,
   }
 }
 
-bool accounts_pending(Database& db, Date date, Shard shard)
+long long pending_account_count(Database& db, Date date, Shard shard)
 {
   return query_ll(db,
                   "SELECT COUNT(*) FROM accounts a LEFT JOIN account_state s ON "

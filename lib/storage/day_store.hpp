@@ -58,8 +58,8 @@ void write_chunk(Database& db,
                  const std::vector<AccountDayResult>& results,
                  DayTotals& totals);
 
-// Whether any account of the shard is still pending for `date`.
-bool accounts_pending(Database& db, Date date, Shard shard);
+// How many accounts of the shard are still open for `date`.
+long long pending_account_count(Database& db, Date date, Shard shard);
 
 // The last completed business date, if any.
 std::optional<Date> last_completed_date(Database& db);

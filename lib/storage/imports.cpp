@@ -2,6 +2,7 @@
 
 #include "domain/calendar.hpp"
 #include "ingest/csv_reader.hpp"
+#include "storage/day_store.hpp"
 #include "util/errors.hpp"
 #include "util/text.hpp"
 
@@ -371,6 +372,7 @@ ImportReport import_csv(Database& db, ImportKind kind, const std::string& path, 
   head += kind == ImportKind::purchases ? ", imported_us)" : ")";
   MultiRowInsert insert(db, head);
   std::map<std::string, bool> known_refs; // plan ids / account ids seen to exist
+  const std::optional<Date> last_closed = last_completed_date(db);
 
   for (Parsed& p : parsed) {
     if (!p.row.error.empty()) {
@@ -396,6 +398,14 @@ ImportReport import_csv(Database& db, ImportKind kind, const std::string& path, 
       }
     }
     const auto existing = stored.find(*v[0]);
+    if (existing == stored.end() && kind == ImportKind::accounts && last_closed
+        && *v[2] <= format_date(*last_closed)) {
+      // Closed dates never change, so an account cannot join in one.
+      report.rejected.push_back({p.line, "anchor_in_closed_date: cycle_anchor " + *v[2]
+                                           + " is not after the last closed date "
+                                           + format_date(*last_closed)});
+      continue;
+    }
     if (existing == stored.end()) {
       insert.row();
       for (size_t c = 0; c < spec.columns.size(); ++c) {
