@@ -134,11 +134,7 @@ bool is_unavailable(const soci::soci_error& e)
 
 int fail(ExitCode code, const std::string& message)
 {
-  if (spdlog::default_logger()) {
-    spdlog::error("{}", message);
-  } else {
-    std::cerr << "billing: " << message << "\n";
-  }
+  spdlog::error("{}", message);
   return static_cast<int>(code);
 }
 
@@ -165,7 +161,8 @@ std::unique_ptr<Database> CommandContext::open_database(SchemaCheck check,
 
 int run_cli(int argc, const char* const* argv)
 {
-  // Until the settings are known, errors go to stderr plainly.
+  // Until the settings are known, messages go to stderr as plain text.
+  init_logging(LogFormat::text, "info", false);
   try {
     SplitArgs split = split_global_options(argc, argv);
     if (split.version) {

@@ -34,10 +34,10 @@ int cmd_ingest(const CommandContext& ctx, const CommandArgs& args)
   for (const auto& path : files) {
     try {
       Progress progress("ingest " + path + " (bytes)", progress_wanted(ctx.settings.quiet));
-      const IngestReport r
-        = ingest_usage_file(*db, path, now_utc(), [&](long long done, long long total) {
-            progress.update(done, total);
-          });
+      const IngestReport r =
+        ingest_usage_file(*db, path, now_utc(), [&](long long done, long long total) {
+          progress.update(done, total);
+        });
       log_ingest_report(r);
       if (r.skipped) {
         *ctx.out << path << ": skipped, " << r.skipped_reason << "\n";

@@ -6,8 +6,8 @@
 #include "ops/atomic_file.hpp"
 #include "ops/clock.hpp"
 #include "ops/progress.hpp"
-#include "reports/metrics.hpp"
 #include "reports/exports.hpp"
+#include "reports/metrics.hpp"
 #include "storage/run_lock.hpp"
 #include "storage/run_log.hpp"
 #include "storage/verify.hpp"
@@ -110,8 +110,8 @@ int cmd_run(const CommandContext& ctx, const CommandArgs& args)
     }
     try {
       RunFigures figures;
-      figures.duration_s
-        = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+      figures.duration_s =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
       figures.exit_code = exit_code;
       write_metrics_file(*db, figures, *ctx.settings.metrics_path);
     } catch (const std::exception& e) {
@@ -141,12 +141,12 @@ int cmd_run(const CommandContext& ctx, const CommandArgs& args)
           closed.push_back(d.date);
         }
       }
-      const std::string detail
-        = closed.empty()       ? "nothing to do"
-          : closed.size() == 1 ? "closed " + format_date(closed.front())
-                               : "closed " + format_date(closed.front()) + ".."
-                                   + format_date(closed.back()) + " ("
-                                   + std::to_string(closed.size()) + " dates)";
+      const std::string detail = closed.empty() ? "nothing to do"
+                                 : closed.size() == 1
+                                   ? "closed " + format_date(closed.front())
+                                   : "closed " + format_date(closed.front()) + ".."
+                                       + format_date(closed.back()) + " ("
+                                       + std::to_string(closed.size()) + " dates)";
       close_run(*db, run_id, "ok", 0, detail, now_utc());
       write_metrics(0);
     }

@@ -91,7 +91,10 @@ std::string json_quote(std::string_view text)
 
 void init_logging(LogFormat format, const std::string& level, bool quiet)
 {
-  auto logger = spdlog::stderr_logger_st("billing");
+  // Not registered by name, so logging can be set up again once the
+  // settings are known.
+  auto logger =
+    std::make_shared<spdlog::logger>("billing", std::make_shared<spdlog::sinks::stderr_sink_st>());
   if (format == LogFormat::json) {
     logger->set_formatter(std::make_unique<JsonFormatter>());
   } else {

@@ -12,10 +12,10 @@ ShowProgress progress_wanted(bool quiet)
 }
 
 Progress::Progress(std::string label, ShowProgress show)
-  : m_label(std::move(label)),
-    m_show(show == ShowProgress::yes),
-    m_start(std::chrono::steady_clock::now()),
-    m_last_draw(m_start)
+  : m_label(std::move(label))
+  , m_show(show == ShowProgress::yes)
+  , m_start(std::chrono::steady_clock::now())
+  , m_last_draw(m_start)
 {
 }
 
@@ -40,8 +40,8 @@ void Progress::update(long long done, long long total)
   const double rate = elapsed > 0 ? static_cast<double>(done) / elapsed : 0;
   if (total > 0 && rate > 0) {
     const double eta = static_cast<double>(total - done) / rate;
-    std::fprintf(stderr, "\r\033[K%s: %lld/%lld (%.0f/s, ETA %.0fs)", m_label.c_str(), done,
-                 total, rate, eta);
+    std::fprintf(
+      stderr, "\r\033[K%s: %lld/%lld (%.0f/s, ETA %.0fs)", m_label.c_str(), done, total, rate, eta);
   } else {
     std::fprintf(stderr, "\r\033[K%s: %lld (%.0f/s)", m_label.c_str(), done, rate);
   }

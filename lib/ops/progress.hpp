@@ -8,7 +8,11 @@
 
 namespace billing {
 
-enum class ShowProgress { no, yes };
+enum class ShowProgress
+{
+  no,
+  yes
+};
 
 // Yes when stderr is a terminal and not quiet.
 ShowProgress progress_wanted(bool quiet);

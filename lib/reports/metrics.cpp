@@ -35,10 +35,12 @@ private:
 std::string render_metrics(Database& db, const RunFigures& run)
 {
   MetricsText m;
-  const double last_success_us = static_cast<double>(query_ll(
-    db, "SELECT COALESCE(MAX(finished_us), 0) FROM runs WHERE outcome = 'ok' AND command LIKE "
-        "'run%'"));
-  m.family("billing_last_success_timestamp_seconds", "gauge",
+  const double last_success_us = static_cast<double>(
+    query_ll(db,
+             "SELECT COALESCE(MAX(finished_us), 0) FROM runs WHERE outcome = 'ok' AND command LIKE "
+             "'run%'"));
+  m.family("billing_last_success_timestamp_seconds",
+           "gauge",
            "Unix time of the end of the last successful run.");
   m.sample("billing_last_success_timestamp_seconds", last_success_us / 1e6);
   m.family("billing_run_duration_seconds", "gauge", "Wall time of the last run.");
@@ -46,34 +48,35 @@ std::string render_metrics(Database& db, const RunFigures& run)
   m.family("billing_run_exit_code", "gauge", "Exit code of the last run (0 is success).");
   m.sample("billing_run_exit_code", run.exit_code);
   const auto last = last_completed_date(db);
-  m.family("billing_last_completed_business_date_seconds", "gauge",
+  m.family("billing_last_completed_business_date_seconds",
+           "gauge",
            "Start (Unix time) of the last completed business date; 0 when none.");
   m.sample("billing_last_completed_business_date_seconds",
            last ? static_cast<double>(start_of(*last).us / 1'000'000) : 0.0);
 
-  m.family("billing_usage_events_charged_total", "counter",
-           "Usage events charged, by channel.");
-  for (const char* channel : {"sms", "mms", "voice", "ringless"}) {
+  m.family("billing_usage_events_charged_total", "counter", "Usage events charged, by channel.");
+  for (const char* channel : { "sms", "mms", "voice", "ringless" }) {
     m.sample(std::string("billing_usage_events_charged_total{channel=\"") + channel + "\"}",
              static_cast<double>(query_ll(
-               db, std::string("SELECT COUNT(*) FROM usage_events WHERE charged_date IS NOT NULL "
-                               "AND channel = '")
-                     + channel + "'")));
+               db,
+               std::string("SELECT COUNT(*) FROM usage_events WHERE charged_date IS NOT NULL "
+                           "AND channel = '")
+                 + channel + "'")));
   }
   m.family("billing_credits_used_total", "counter", "Credits used by charged usage.");
   m.sample("billing_credits_used_total",
            static_cast<double>(query_ll(db, "SELECT COALESCE(SUM(used), 0) FROM reconciliation")));
   m.family("billing_credits_expired_total", "counter", "Credits expired.");
-  m.sample("billing_credits_expired_total",
-           static_cast<double>(
-             query_ll(db, "SELECT COALESCE(SUM(expired), 0) FROM reconciliation")));
+  m.sample(
+    "billing_credits_expired_total",
+    static_cast<double>(query_ll(db, "SELECT COALESCE(SUM(expired), 0) FROM reconciliation")));
   m.family("billing_rejected_lines_total", "counter", "Usage lines rejected at ingest.");
   m.sample("billing_rejected_lines_total",
            static_cast<double>(query_ll(db, "SELECT COUNT(*) FROM rejects")));
   m.family("billing_rejected_lines_pending", "gauge", "Rejected lines not retried successfully.");
-  m.sample("billing_rejected_lines_pending",
-           static_cast<double>(
-             query_ll(db, "SELECT COUNT(*) FROM rejects WHERE status = 'pending'")));
+  m.sample(
+    "billing_rejected_lines_pending",
+    static_cast<double>(query_ll(db, "SELECT COUNT(*) FROM rejects WHERE status = 'pending'")));
   m.family("billing_recharges_total", "counter", "Auto-recharges made (payment requests).");
   m.sample("billing_recharges_total",
            static_cast<double>(query_ll(db, "SELECT COUNT(*) FROM payment_requests")));

@@ -401,9 +401,10 @@ ImportReport import_csv(Database& db, ImportKind kind, const std::string& path, 
     if (existing == stored.end() && kind == ImportKind::accounts && last_closed
         && *v[2] <= format_date(*last_closed)) {
       // Closed dates never change, so an account cannot join in one.
-      report.rejected.push_back({p.line, "anchor_in_closed_date: cycle_anchor " + *v[2]
-                                           + " is not after the last closed date "
-                                           + format_date(*last_closed)});
+      report.rejected.push_back({ p.line,
+                                  "anchor_in_closed_date: cycle_anchor " + *v[2]
+                                    + " is not after the last closed date "
+                                    + format_date(*last_closed) });
       continue;
     }
     if (existing == stored.end()) {

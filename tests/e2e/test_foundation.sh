@@ -99,8 +99,10 @@ printf '[log]\nformat = xml\n' >bad2.conf
 expect_exit 2 billing --config bad2.conf status >/dev/null
 # The config file is read; the command line overrides it.
 printf '[db]\nurl = sqlite:%s/other.db\n' "$E2E_TMP" >good.conf
-expect_exit 69 env BILLING_CONFIG="$E2E_TMP/good.conf" "$BILLING_BIN" status >/dev/null
-expect_exit 0 env BILLING_CONFIG="$E2E_TMP/good.conf" "$BILLING_BIN" --db "$BILLING_DB_URL" status >/dev/null
+expect_exit 69 env -u BILLING_DB_URL BILLING_CONFIG="$E2E_TMP/good.conf" "$BILLING_BIN" status >/dev/null
+expect_exit 0 env -u BILLING_DB_URL BILLING_CONFIG="$E2E_TMP/good.conf" "$BILLING_BIN" --db "$BILLING_DB_URL" status >/dev/null
+# The environment overrides the file.
+expect_exit 0 env BILLING_CONFIG="$E2E_TMP/good.conf" "$BILLING_BIN" status >/dev/null
 
 # Database unavailable: exit 69, one clear message, no secret printed.
 expect_exit 69 billing --db "sqlite:$E2E_TMP/missing/none.db" status >/dev/null
