@@ -176,7 +176,7 @@ int cmd_export(const CommandContext& ctx, const CommandArgs& args)
 {
   po::options_description options("Options");
   options.add_options()(
-    "kind", po::value<std::string>()->required(), "reconciliation|charges|rejects|payments")(
+    "kind", po::value<std::string>()->required(), "reconciliation|charges|rejects|payments|totals")(
     "from", po::value<std::string>(), "first business date (rejects: ingest date)")(
     "to", po::value<std::string>(), "last business date")(
     "output,o", po::value<std::string>(), "write to FILE (atomically, mode 0640)")(
@@ -187,7 +187,7 @@ int cmd_export(const CommandContext& ctx, const CommandArgs& args)
   const auto vm = parse_command(
     ctx,
     args,
-    "billing export reconciliation|charges|rejects|payments --from D1 --to D2 [-o FILE]",
+    "billing export reconciliation|charges|rejects|payments|totals --from D1 --to D2 [-o FILE]",
     options,
     positional);
   if (!vm) {
@@ -198,7 +198,7 @@ int cmd_export(const CommandContext& ctx, const CommandArgs& args)
   const auto parsed = parse_export_kind(kind);
   if (!parsed) {
     throw UsageError("export: unknown report '" + kind
-                     + "' (reconciliation, charges, rejects or payments)");
+                     + "' (reconciliation, charges, rejects, payments or totals)");
   }
   request.kind = *parsed;
   const bool dates_optional =

@@ -1,5 +1,7 @@
 // The finance exports of SPEC section 10, as CSV: reconciliation, charges,
-// rejects and payments. Rows come in a fixed order (date, account, ...), so an
+// rejects and payments, plus `totals`: per business date, the control totals
+// of the reconciliation and charges rows (they tie out with the sums of those
+// exports). Rows come in a fixed order (date, account, ...), so an
 // export of a closed range is byte-identical every time it is made.
 #pragma once
 
@@ -17,7 +19,8 @@ enum class ExportKind
   reconciliation,
   charges,
   rejects,
-  payments
+  payments,
+  totals
 };
 
 std::optional<ExportKind> parse_export_kind(std::string_view text);
