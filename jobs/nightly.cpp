@@ -9,6 +9,7 @@
 
 #include <chrono>
 #include <memory>
+#include <thread>
 
 namespace billing {
 
@@ -31,6 +32,29 @@ std::vector<Date> dates_to_run(const RunRequest& request, std::optional<Date> la
   }
   return out;
 }
+
+namespace {
+
+constexpr auto k_shard_wait_max = std::chrono::hours(6);
+constexpr auto k_shard_poll = std::chrono::milliseconds(200);
+
+bool wait_for_other_shards(Database& db, Date date, const RunHooks& hooks, Job* complete_day)
+{
+  const auto give_up = std::chrono::steady_clock::now() + k_shard_wait_max;
+  DayTotals unused;
+  JobContext ctx{ db, date, DryRun::no, Shard{}, unused, {}, hooks.now };
+  while (std::chrono::steady_clock::now() < give_up) {
+    complete_day->run(ctx);
+    if (day_status(db, date) == DayStatus::complete) {
+      return true;
+    }
+    std::this_thread::sleep_for(k_shard_poll);
+  }
+  spdlog::warn("{}: other shards did not finish within the wait limit", format_date(date));
+  return false;
+}
+
+} // namespace
 
 RunOutcome run_nightly(Database& db, const RunRequest& request, const RunHooks& hooks)
 {
@@ -71,6 +95,12 @@ RunOutcome run_nightly(Database& db, const RunRequest& request, const RunHooks& 
       job->run(ctx);
     }
     result.completed = day_status(db, date) == DayStatus::complete;
+    if (!result.completed && request.shard.count > 1 && request.dry_run == DryRun::no) {
+      // The other shards are still closing this date; the next date needs it
+      // complete, so wait for them (bounded), then complete it if they died
+      // after their last chunk.
+      result.completed = wait_for_other_shards(db, date, hooks, jobs.back());
+    }
     result.seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     spdlog::info("{}: {} accounts, {} usage events ({} late), {} credits used, {} recharges{}",

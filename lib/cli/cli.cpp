@@ -35,6 +35,8 @@ Commands:
   status [--json]                         last completed date, runs, lock, rejects
   verify                                  check the books' invariants
   demo [--out DIR]                        make a demo database and run it
+  generate --out DIR --first-date D       write a generated workload (plans, accounts,
+                                          purchases, usage logs) for tests and benchmarks
 
 Global options (before or after the command):
   --db URL             sqlite:PATH or mysql://USER@HOST:PORT/DB (env BILLING_DB_URL)
@@ -181,9 +183,10 @@ int run_cli(int argc, const char* const* argv)
 
     using Handler = int (*)(const CommandContext&, const CommandArgs&);
     const std::map<std::string, Handler> commands = {
-      { "migrate", cmd_migrate }, { "import", cmd_import }, { "ingest", cmd_ingest },
-      { "run", cmd_run },         { "export", cmd_export }, { "payments", cmd_payments },
-      { "status", cmd_status },   { "verify", cmd_verify }, { "demo", cmd_demo },
+      { "migrate", cmd_migrate },   { "import", cmd_import }, { "ingest", cmd_ingest },
+      { "run", cmd_run },           { "export", cmd_export }, { "payments", cmd_payments },
+      { "status", cmd_status },     { "verify", cmd_verify }, { "demo", cmd_demo },
+      { "generate", cmd_generate },
     };
     const std::string name = split.rest.front();
     const auto it = commands.find(name);

@@ -100,7 +100,12 @@ int cmd_run(const CommandContext& ctx, const CommandArgs& args)
 
   auto db = ctx.open_database(SchemaCheck::require_current);
   const std::string holder = process_identity() + " run";
-  RunLock lock(*db, holder);
+  // Shard workers lock their own shard; a date completes when all have run.
+  const std::string lock_name = request.shard.count > 1
+                                  ? "billing-shard-" + std::to_string(request.shard.index) + "-of-"
+                                      + std::to_string(request.shard.count)
+                                  : "billing";
+  RunLock lock(*db, holder, lock_name);
   const bool record = request.dry_run == DryRun::no;
   const auto started = std::chrono::steady_clock::now();
   // Metrics are written after every real run, failed ones included.
@@ -125,7 +130,10 @@ int cmd_run(const CommandContext& ctx, const CommandArgs& args)
     hooks.now = now_utc;
     Progress progress("closing accounts", progress_wanted(ctx.settings.quiet));
     hooks.progress = [&](long long done, long long total) { progress.update(done, total); };
-    if (ctx.settings.usage_inbox) {
+    if (ctx.settings.usage_inbox && request.shard.count > 1) {
+      spdlog::info("shard worker: the inbox is not ingested here; run `billing ingest` before "
+                   "starting the shard workers");
+    } else if (ctx.settings.usage_inbox) {
       if (request.dry_run == DryRun::no) {
         hooks.before_dates = [&] { ingest_inbox(*db, *ctx.settings.usage_inbox, now_utc()); };
       } else {

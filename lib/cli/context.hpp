@@ -48,5 +48,6 @@ int cmd_payments(const CommandContext& ctx, const CommandArgs& args);
 int cmd_status(const CommandContext& ctx, const CommandArgs& args);
 int cmd_verify(const CommandContext& ctx, const CommandArgs& args);
 int cmd_demo(const CommandContext& ctx, const CommandArgs& args);
+int cmd_generate(const CommandContext& ctx, const CommandArgs& args);
 
 } // namespace billing
