@@ -11,9 +11,11 @@ packages=(
   libsoci-dev libmariadb-dev libsqlite3-dev libspdlog-dev libfmt-dev
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev
-  mariadb-server mariadb-client sqlite3 python3 time
+  mariadb-server mariadb-client sqlite3 python3 time bc
   # checks of the operations files: systemd-analyze, promtool; formatting
   systemd prometheus clang-format
+  # fuzzing (scripts/fuzz.sh): clang and its libFuzzer/sanitizer runtimes
+  clang-14 libclang-rt-14-dev
 )
 
 missing=()
