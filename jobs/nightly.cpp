@@ -69,6 +69,9 @@ RunOutcome run_nightly(Database& db, const RunRequest& request, const RunHooks& 
   const auto last = last_completed_date(db);
   const Date first_requested = request.from.value_or(request.to);
   for (Date d = first_requested; last && d <= *last && d <= request.to; d = d.next()) {
+    if (day_status(db, d) != DayStatus::complete) {
+      continue; // before the first closed date: never run, and never will be
+    }
     DateOutcome already;
     already.date = d;
     already.already_complete = true;

@@ -164,27 +164,42 @@ long long write_export(Database& db, const ExportRequest& request, std::ostream&
           w.cell(as_str(r, 0)).cell(as_ll(r, 1)).cell(as_str(r, 2)).cell(as_ll(r, 3));
           w.cell(as_ll(r, 4)).cell(as_str(r, 5)).cell(as_str(r, 6));
         });
-  case ExportKind::totals:
-    header(csv, {"business_date", "accounts", "opening_balance", "granted", "purchased",
-                 "rolled_over", "used", "expired", "revoked", "closing_balance", "overdraft",
-                 "sending_enabled", "charged_events", "charged_credits", "platform_credits"});
-    return stream_rows(
-      db,
-      "SELECT r.business_date, COUNT(*), SUM(r.opening), SUM(r.granted), SUM(r.purchased), "
-      "SUM(r.rolled_over), SUM(r.used), SUM(r.expired), SUM(r.revoked), SUM(r.closing), "
-      "SUM(r.overdraft), SUM(r.sending_enabled), COALESCE(MAX(c.events), 0), "
-      "COALESCE(MAX(c.credits), 0), COALESCE(MAX(c.platform_credits), 0) FROM reconciliation r "
-      "LEFT JOIN (SELECT business_date, SUM(events) AS events, SUM(credits) AS credits, "
-      "SUM(platform_credits) AS platform_credits FROM charges GROUP BY business_date) c ON "
-      "c.business_date = r.business_date WHERE 1 = 1"
-        + date_range("r.business_date", request) + " GROUP BY r.business_date ORDER BY "
-                                                   "r.business_date",
-      csv, [](const soci::row& r, CsvWriter& w) {
-        w.cell(as_str(r, 0));
-        for (size_t i = 1; i < 15; ++i) {
-          w.cell(as_ll(r, i));
-        }
-      });
+    case ExportKind::totals:
+      header(csv,
+             { "business_date",
+               "accounts",
+               "opening_balance",
+               "granted",
+               "purchased",
+               "rolled_over",
+               "used",
+               "expired",
+               "revoked",
+               "closing_balance",
+               "overdraft",
+               "sending_enabled",
+               "charged_events",
+               "charged_credits",
+               "platform_credits" });
+      return stream_rows(
+        db,
+        "SELECT r.business_date, COUNT(*), SUM(r.opening), SUM(r.granted), SUM(r.purchased), "
+        "SUM(r.rolled_over), SUM(r.used), SUM(r.expired), SUM(r.revoked), SUM(r.closing), "
+        "SUM(r.overdraft), SUM(r.sending_enabled), COALESCE(MAX(c.events), 0), "
+        "COALESCE(MAX(c.credits), 0), COALESCE(MAX(c.platform_credits), 0) FROM reconciliation r "
+        "LEFT JOIN (SELECT business_date, SUM(events) AS events, SUM(credits) AS credits, "
+        "SUM(platform_credits) AS platform_credits FROM charges GROUP BY business_date) c ON "
+        "c.business_date = r.business_date WHERE 1 = 1"
+          + date_range("r.business_date", request)
+          + " GROUP BY r.business_date ORDER BY "
+            "r.business_date",
+        csv,
+        [](const soci::row& r, CsvWriter& w) {
+          w.cell(as_str(r, 0));
+          for (size_t i = 1; i < 15; ++i) {
+            w.cell(as_ll(r, i));
+          }
+        });
   }
   return 0;
 }

@@ -57,11 +57,10 @@ std::string render_metrics(Database& db, const RunFigures& run)
   m.family("billing_usage_events_charged_total", "counter", "Usage events charged, by channel.");
   for (const char* channel : { "sms", "mms", "voice", "ringless" }) {
     m.sample(std::string("billing_usage_events_charged_total{channel=\"") + channel + "\"}",
-             static_cast<double>(query_ll(
-               db,
-               std::string("SELECT COUNT(*) FROM usage_events WHERE charged_date IS NOT NULL "
-                           "AND channel = '")
-                 + channel + "'")));
+             static_cast<double>(query_ll(db,
+                                          "SELECT COUNT(*) FROM usage_events WHERE charged_date <= "
+                                            + sql_quote(last ? format_date(*last) : "0000-00-00")
+                                            + " AND channel = '" + channel + "'")));
   }
   m.family("billing_credits_used_total", "counter", "Credits used by charged usage.");
   m.sample("billing_credits_used_total",

@@ -41,8 +41,10 @@ StatusReport read_status(Database& db)
   r.purchases = query_ll(db, "SELECT COUNT(*) FROM purchases");
   r.usage_files = query_ll(db, "SELECT COUNT(*) FROM usage_files");
   r.usage_events = query_ll(db, "SELECT COUNT(*) FROM usage_events");
-  r.usage_events_uncharged =
-    query_ll(db, "SELECT COUNT(*) FROM usage_events WHERE charged_date IS NULL");
+  // Events whose charge date is not closed yet.
+  r.usage_events_uncharged = query_ll(db,
+                                      "SELECT COUNT(*) FROM usage_events WHERE charged_date > "
+                                        + sql_quote(r.last_completed_date.value_or("0000-00-00")));
   r.rejects_pending = query_ll(db, "SELECT COUNT(*) FROM rejects WHERE status = 'pending'");
   r.accounts_suspended =
     query_ll(db, "SELECT COUNT(*) FROM account_state WHERE sending_enabled = 0");

@@ -174,8 +174,8 @@ std::vector<AccountDayInput> load_pending_chunk(Database& db,
   {
     soci::rowset<soci::row> rows = db.sql().prepare
                                    << "SELECT account_id, occurred_us, credits FROM usage_events "
-                                      "WHERE charged_date IS NULL AND account_id IN "
-                                        + ids + " AND occurred_us < " + end_us;
+                                      "WHERE charged_date = "
+                                        + q(date) + " AND account_id IN " + ids;
     for (const auto& r : rows) {
       inputs[index.at(as_ll(r, 0))].usage.push_back(
         UsageCharge{ Instant{ as_ll(r, 1) }, Credits{ as_ll(r, 2) } });
@@ -332,9 +332,6 @@ void write_chunk(Database& db,
 
   const std::string ids = id_list(inputs);
   const std::string end_us = std::to_string(start_of(date.next()).us);
-  db.exec("UPDATE usage_events SET charged_date = " + q(date)
-          + " WHERE charged_date IS NULL AND account_id IN " + ids + " AND occurred_us < "
-          + end_us);
   db.exec("UPDATE purchases SET applied_date = " + q(date)
           + " WHERE applied_date IS NULL AND account_id IN " + ids + " AND purchased_us < "
           + end_us);

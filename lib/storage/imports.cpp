@@ -269,7 +269,13 @@ std::unordered_map<std::string, Values> load_stored(Database& db,
 {
   std::string select = "SELECT ";
   for (size_t i = 0; i < spec.columns.size(); ++i) {
-    select += (i ? ", " : "") + db_column(spec.columns[i].name);
+    std::string column = db_column(spec.columns[i].name);
+    if (column == "auto_recharge") {
+      // Switched off by a failed payment: what was imported was on, so an
+      // unchanged row does not switch it on again.
+      column = "CASE WHEN auto_recharge_off_reason IS NULL THEN auto_recharge ELSE 1 END";
+    }
+    select += (i ? ", " : "") + column;
   }
   select +=
     " FROM " + std::string(spec.table) + " WHERE " + db_column(spec.columns[0].name) + " IN (";
@@ -444,8 +450,17 @@ ImportReport import_csv(Database& db, ImportKind kind, const std::string& path, 
       report.rejected.push_back({ p.line, "conflict: " + conflict });
     } else if (!updates.empty()) {
       insert.flush(); // the row may have been inserted earlier in this file
-      if (kind == ImportKind::accounts && v[3] == "1") {
-        updates += ", auto_recharge_off_reason = NULL";
+      if (kind == ImportKind::accounts) {
+        // New settings replace all of them and lift a switch-off by a failed
+        // payment; an unchanged row (a nightly re-import of the same dump)
+        // does not.
+        updates.clear();
+        for (size_t c = 0; c < spec.columns.size(); ++c) {
+          if (spec.columns[c].updatable) {
+            updates += std::string(spec.columns[c].name) + " = " + v[c].value_or("NULL") + ", ";
+          }
+        }
+        updates += "auto_recharge_off_reason = NULL";
       }
       db.exec("UPDATE " + std::string(spec.table) + " SET " + updates + " WHERE "
               + std::string(spec.columns[0].name) + " = " + key_literal(spec, *v[0]));

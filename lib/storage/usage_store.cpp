@@ -3,6 +3,7 @@
 #include "domain/calendar.hpp"
 #include "ingest/csv_reader.hpp"
 #include "ingest/usage_line.hpp"
+#include "storage/day_store.hpp"
 #include "util/errors.hpp"
 #include "util/sha256.hpp"
 
@@ -44,14 +45,27 @@ std::string from_hex(std::string_view hex)
   return out;
 }
 
-std::unordered_set<long long> load_account_ids(Database& db)
+// For each account, the first business date not yet closed for it. An
+// accepted event is charged by the run of max(its occurred date, that date),
+// so its charge date is known at ingest and a run never updates events.
+// Exact because every writer holds the run lock.
+using OpenDates = std::unordered_map<long long, int>; // account_id -> Date::days
+
+OpenDates load_open_dates(Database& db)
 {
-  std::unordered_set<long long> ids;
-  soci::rowset<soci::row> rows = db.sql().prepare << "SELECT account_id FROM accounts";
+  const std::optional<Date> last = last_completed_date(db);
+  const int after_last = last ? last->next().days : 0;
+  OpenDates open;
+  soci::rowset<soci::row> rows =
+    db.sql().prepare << "SELECT a.account_id, a.cycle_anchor, s.state_date FROM accounts a "
+                        "LEFT JOIN account_state s ON s.account_id = a.account_id";
   for (const auto& r : rows) {
-    ids.insert(as_ll(r, 0));
+    const auto state_date = as_opt_str(r, 2);
+    const auto first = state_date ? parse_date(*state_date).value_or(Date{}).next()
+                                  : parse_date(as_str(r, 1)).value_or(Date{});
+    open.emplace(as_ll(r, 0), std::max(first.days, after_last));
   }
-  return ids;
+  return open;
 }
 
 struct Candidate
@@ -59,6 +73,7 @@ struct Candidate
   UsageEvent event;
   long long line = 0;
   std::string raw;
+  Date charge_date;
 };
 
 // Writes events and rejects of one file (or of the retry), deciding
@@ -180,7 +195,7 @@ private:
         .value(m_file_id)
         .value(c.line)
         .value(m_now.us)
-        .null();
+        .value(format_date(c.charge_date));
       ++accepted;
       if (on_outcome) {
         on_outcome(c, true);
@@ -203,7 +218,7 @@ private:
 void handle_record(const UsageHeader& header,
                    const CsvRecord& record,
                    const RateCard& card,
-                   const std::unordered_set<long long>& accounts,
+                   const OpenDates& accounts,
                    EventWriter& writer)
 {
   auto parsed = parse_usage_record(header, record, card);
@@ -212,11 +227,13 @@ void handle_record(const UsageHeader& header,
     return;
   }
   auto& event = std::get<UsageEvent>(parsed);
-  if (!accounts.count(event.account_id)) {
+  const auto open = accounts.find(event.account_id);
+  if (open == accounts.end()) {
     writer.reject(record.line, event.event_id, RejectReason::unknown_account, record.raw);
     return;
   }
-  writer.add(Candidate{ std::move(event), record.line, record.raw });
+  const Date charge_date{ std::max(date_of(event.occurred_at).days, open->second) };
+  writer.add(Candidate{ std::move(event), record.line, record.raw, charge_date });
 }
 
 } // namespace
@@ -321,7 +338,7 @@ IngestReport ingest_usage_file(Database& db,
     query_ll(db, "SELECT file_id FROM usage_files WHERE content_sha256 = " + sql_quote(sha));
 
   const RateCard card = load_rate_card(db);
-  const auto accounts = load_account_ids(db);
+  const auto accounts = load_open_dates(db);
   EventWriter writer(db, file_id, path, now);
   long long bytes_seen = 0;
   while (reader.next(record)) {
@@ -380,7 +397,7 @@ RetryReport retry_rejects(Database& db, Instant now)
     return report;
   }
   const RateCard card = load_rate_card(db);
-  const auto accounts = load_account_ids(db);
+  const auto accounts = load_open_dates(db);
   std::vector<long long> resolved;
   for (const Pending& p : pending) {
     ++report.retried;

@@ -61,18 +61,19 @@ VerifyReport verify_books(Database& db)
           "account_state s ON s.account_id = l.account_id WHERE l.remaining > 0 AND "
           "l.expires_at_us < "
             + end_us + " AND s.state_date >= " + sql_quote(format_date(*last)));
-    const std::string completed_us =
-      std::to_string(query_ll(db,
-                              "SELECT completed_us FROM business_days WHERE business_date = "
-                                + sql_quote(format_date(*last))));
     check(db,
           report,
           "every accepted event of a closed date is charged",
-          "SELECT event_id, account_id, occurred_date FROM usage_events WHERE charged_date IS "
-          "NULL AND occurred_us < "
-            + end_us + " AND ingest_us < " + completed_us
-            + " AND account_id IN (SELECT account_id FROM account_state)");
+          "SELECT e.event_id, e.account_id, e.charged_date FROM usage_events e LEFT JOIN "
+          "reconciliation r ON r.business_date = e.charged_date AND r.account_id = e.account_id "
+          "WHERE e.charged_date <= "
+            + sql_quote(format_date(*last)) + " AND r.account_id IS NULL");
   }
+  check(db,
+        report,
+        "no event is charged before it occurred",
+        "SELECT event_id, occurred_date, charged_date FROM usage_events WHERE charged_date IS "
+        "NULL OR charged_date < occurred_date");
   check(db,
         report,
         "usage charged once: events = reconciliation used",
