@@ -169,6 +169,18 @@ std::string Database::insert_ignore() const
   return m_url.backend == Backend::sqlite ? "INSERT OR IGNORE" : "INSERT IGNORE";
 }
 
+std::string Database::insert_skipping_duplicates() const
+{
+  return m_url.backend == Backend::sqlite ? "INSERT OR IGNORE" : "INSERT";
+}
+
+std::string Database::skip_duplicates_tail(const std::string& key_column) const
+{
+  return m_url.backend == Backend::sqlite
+           ? std::string()
+           : " ON DUPLICATE KEY UPDATE " + key_column + " = " + key_column;
+}
+
 Transaction::Transaction(Database& db)
   : m_db(db)
 {
@@ -207,6 +219,32 @@ std::string sql_quote(std::string_view text)
   return out;
 }
 
+// SQLITE_TRANSIENT (soci-sqlite3.h undefines it): SQLite copies the bytes.
+const sqlite_api::sqlite3_destructor_type k_sqlite_transient =
+  reinterpret_cast<sqlite_api::sqlite3_destructor_type>(-1);
+
+// The prepared one-row statement of the SQLite path.
+struct MultiRowInsert::SqliteStatement
+{
+  sqlite_api::sqlite3* conn = nullptr;
+  sqlite_api::sqlite3_stmt* stmt = nullptr;
+
+  ~SqliteStatement()
+  {
+    if (stmt) {
+      sqlite_api::sqlite3_finalize(stmt);
+    }
+  }
+
+  void check(int rc, const char* what) const
+  {
+    if (rc != SQLITE_OK && rc != SQLITE_DONE && rc != SQLITE_ROW) {
+      throw soci::sqlite3_soci_error(std::string(what) + ": " + sqlite_api::sqlite3_errmsg(conn),
+                                     rc);
+    }
+  }
+};
+
 MultiRowInsert::MultiRowInsert(Database& db,
                                std::string head,
                                std::string tail,
@@ -220,24 +258,82 @@ MultiRowInsert::MultiRowInsert(Database& db,
 {
 }
 
+MultiRowInsert::~MultiRowInsert() = default;
+
+MultiRowInsert::SqliteStatement& MultiRowInsert::sqlite_statement()
+{
+  if (!m_sqlite) {
+    m_sqlite = std::make_unique<SqliteStatement>();
+    auto* backend = static_cast<soci::sqlite3_session_backend*>(m_db.sql().get_backend());
+    m_sqlite->conn = backend->conn_;
+    std::string text = m_head + " VALUES (";
+    for (int i = 0; i < m_column_count; ++i) {
+      text += i ? ",?" : "?";
+    }
+    text += ")" + m_tail;
+    m_sqlite->check(
+      sqlite_api::sqlite3_prepare_v2(
+        m_sqlite->conn, text.c_str(), static_cast<int>(text.size()), &m_sqlite->stmt, nullptr),
+      "prepare bulk insert");
+  }
+  return *m_sqlite;
+}
+
 void MultiRowInsert::end_row_if_open()
 {
-  if (m_row_open) {
-    m_buffer += ')';
-    m_row_open = false;
-    ++m_rows;
-    if (m_rows >= m_rows_max || m_buffer.size() >= m_bytes_max) {
-      flush();
+  if (!m_row_open) {
+    return;
+  }
+  m_row_open = false;
+  if (m_db.backend() == Backend::sqlite) {
+    if (m_column_count == 0) {
+      // The first row tells the column count; it was kept as literals.
+      m_column_count = static_cast<int>(m_first_row.size());
+      auto& st = sqlite_statement();
+      for (int i = 0; i < m_column_count; ++i) {
+        const std::string& lit = m_first_row[static_cast<size_t>(i)];
+        if (lit == "NULL") {
+          st.check(sqlite_api::sqlite3_bind_null(st.stmt, i + 1), "bind");
+        } else if (lit.front() == '\'') {
+          std::string text;
+          for (size_t k = 1; k + 1 < lit.size(); ++k) {
+            text += lit[k];
+            if (lit[k] == '\'') {
+              ++k; // '' is one quote
+            }
+          }
+          st.check(
+            sqlite_api::sqlite3_bind_text(
+              st.stmt, i + 1, text.data(), static_cast<int>(text.size()), k_sqlite_transient),
+            "bind");
+        } else {
+          st.check(sqlite_api::sqlite3_bind_int64(st.stmt, i + 1, std::stoll(lit)), "bind");
+        }
+      }
     }
+    auto& st = sqlite_statement();
+    st.check(sqlite_api::sqlite3_step(st.stmt), "bulk insert");
+    m_rows_affected += sqlite_api::sqlite3_changes(st.conn);
+    sqlite_api::sqlite3_reset(st.stmt);
+    ++m_rows_written;
+    return;
+  }
+  m_buffer += ')';
+  ++m_rows;
+  if (m_rows >= m_rows_max || m_buffer.size() >= m_bytes_max) {
+    flush();
   }
 }
 
 MultiRowInsert& MultiRowInsert::row()
 {
   end_row_if_open();
-  m_buffer += m_rows == 0 ? " VALUES (" : ",(";
   m_row_open = true;
   m_first_value = true;
+  m_column = 0;
+  if (m_db.backend() == Backend::mysql) {
+    m_buffer += m_rows == 0 ? " VALUES (" : ",(";
+  }
   return *this;
 }
 
@@ -251,6 +347,15 @@ void MultiRowInsert::separator()
 
 MultiRowInsert& MultiRowInsert::value(long long v)
 {
+  if (m_db.backend() == Backend::sqlite) {
+    if (m_column_count == 0) {
+      m_first_row.push_back(std::to_string(v));
+    } else {
+      auto& st = sqlite_statement();
+      st.check(sqlite_api::sqlite3_bind_int64(st.stmt, ++m_column, v), "bind");
+    }
+    return *this;
+  }
   separator();
   char buf[24];
   const auto [p, ec] = std::to_chars(buf, buf + sizeof buf, v);
@@ -260,6 +365,18 @@ MultiRowInsert& MultiRowInsert::value(long long v)
 
 MultiRowInsert& MultiRowInsert::value(std::string_view text)
 {
+  if (m_db.backend() == Backend::sqlite) {
+    if (m_column_count == 0) {
+      m_first_row.push_back(sql_quote(text));
+    } else {
+      auto& st = sqlite_statement();
+      st.check(
+        sqlite_api::sqlite3_bind_text(
+          st.stmt, ++m_column, text.data(), static_cast<int>(text.size()), k_sqlite_transient),
+        "bind");
+    }
+    return *this;
+  }
   separator();
   m_buffer += sql_quote(text);
   return *this;
@@ -277,6 +394,15 @@ MultiRowInsert& MultiRowInsert::value(const std::optional<std::string>& v)
 
 MultiRowInsert& MultiRowInsert::null()
 {
+  if (m_db.backend() == Backend::sqlite) {
+    if (m_column_count == 0) {
+      m_first_row.push_back("NULL");
+    } else {
+      auto& st = sqlite_statement();
+      st.check(sqlite_api::sqlite3_bind_null(st.stmt, ++m_column), "bind");
+    }
+    return *this;
+  }
   separator();
   m_buffer += "NULL";
   return *this;
@@ -284,15 +410,13 @@ MultiRowInsert& MultiRowInsert::null()
 
 void MultiRowInsert::flush()
 {
-  if (m_row_open) {
-    m_buffer += ')';
-    m_row_open = false;
-    ++m_rows;
-  }
-  if (m_rows == 0) {
+  end_row_if_open();
+  if (m_db.backend() == Backend::sqlite || m_rows == 0) {
     return;
   }
-  m_db.exec(m_head + m_buffer + m_tail);
+  soci::statement statement = (m_db.sql().prepare << m_head + m_buffer + m_tail);
+  statement.execute(true);
+  m_rows_affected += statement.get_affected_rows();
   m_rows_written += m_rows;
   m_rows = 0;
   m_buffer.clear();

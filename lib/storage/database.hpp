@@ -63,6 +63,11 @@ public:
                           const std::vector<std::string>& update_columns) const;
   // "INSERT OR IGNORE" / "INSERT IGNORE".
   std::string insert_ignore() const;
+  // For a bulk insert that skips rows whose `key_column` exists (and nothing
+  // else: MySQL's INSERT IGNORE would also swallow data errors): the
+  // statement's head keyword and tail.
+  std::string insert_skipping_duplicates() const;
+  std::string skip_duplicates_tail(const std::string& key_column) const;
 
 private:
   DbUrl m_url;
@@ -91,8 +96,11 @@ private:
 // runs with NO_BACKSLASH_ESCAPES, so this is the whole escaping on both.
 std::string sql_quote(std::string_view text);
 
-// Builds INSERT ... VALUES (...),(...) statements of at most rows_max rows or
-// bytes_max bytes, so bulk writes are never one round trip per row on MySQL.
+// Bulk insert of rows, never one network round trip per row. On MySQL it
+// builds INSERT ... VALUES (...),(...) statements of at most rows_max rows or
+// bytes_max bytes. On SQLite (in-process, where SQL parsing is the cost) it
+// prepares the one-row statement once and binds each row through the SOCI
+// session's own connection, inside the caller's transaction.
 class MultiRowInsert
 {
 public:
@@ -102,6 +110,9 @@ public:
                  std::string tail = {},
                  size_t rows_max = 1000,
                  size_t bytes_max = 1 << 20);
+  ~MultiRowInsert();
+  MultiRowInsert(const MultiRowInsert&) = delete;
+  MultiRowInsert& operator=(const MultiRowInsert&) = delete;
 
   // Starts a new row; append its values in column order.
   MultiRowInsert& row();
@@ -116,10 +127,15 @@ public:
   // Sends what is buffered. Call before the transaction commits.
   void flush();
   size_t rows_written() const { return m_rows_written; }
+  // Rows the database reports as inserted or changed so far (flush first).
+  long long rows_affected() const { return m_rows_affected; }
 
 private:
+  struct SqliteStatement;
+
   void end_row_if_open();
   void separator();
+  SqliteStatement& sqlite_statement();
 
   Database& m_db;
   std::string m_head;
@@ -129,8 +145,13 @@ private:
   std::string m_buffer;
   size_t m_rows = 0;
   size_t m_rows_written = 0;
+  long long m_rows_affected = 0;
   bool m_row_open = false;
   bool m_first_value = true;
+  int m_column = 0;                     // next bind index of the open row (SQLite)
+  int m_column_count = 0;               // known after the first row (SQLite)
+  std::vector<std::string> m_first_row; // SQL literals of the first row (SQLite)
+  std::unique_ptr<SqliteStatement> m_sqlite;
 };
 
 // Column readers for soci::row that accept whatever integer/decimal/text type

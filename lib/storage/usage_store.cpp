@@ -87,9 +87,11 @@ public:
     , m_file(std::move(file))
     , m_now(now)
     , m_events(db,
-               "INSERT INTO usage_events (event_id, account_id, channel, occurred_us, "
-               "occurred_date, status, chars, duration_s, platform_credits, units, credits, "
-               "file_id, line, ingest_us, charged_date)")
+               db.insert_skipping_duplicates()
+                 + " INTO usage_events (event_id, account_id, channel, occurred_us, "
+                   "occurred_date, status, chars, duration_s, platform_credits, units, credits, "
+                   "file_id, line, ingest_us, charged_date)",
+               db.skip_duplicates_tail("event_id"))
     , m_rejects(db,
                 "INSERT INTO rejects (file_id, file, line, event_id, reason, raw_hex, "
                 "ingest_date, status)")
@@ -143,42 +145,13 @@ public:
   bool write_rejects = true;
 
 private:
+  // Inserts the batch skipping event ids that exist; only when some were
+  // skipped (rare: a re-sent file, a duplicate line) does it look the batch
+  // up to tell duplicates from conflicts.
   void resolve_batch()
   {
-    std::unordered_map<std::string, UsageEvent> stored;
-    std::string in_list;
+    const long long before = m_events.rows_affected();
     for (const Candidate& c : m_batch) {
-      in_list += (in_list.empty() ? "" : ",") + sql_quote(c.event.event_id);
-    }
-    soci::rowset<soci::row> rows =
-      m_db.sql().prepare << "SELECT event_id, account_id, channel, occurred_us, status, chars, "
-                            "duration_s, platform_credits FROM usage_events WHERE event_id IN ("
-                              + in_list + ")";
-    for (const auto& r : rows) {
-      UsageEvent e;
-      e.event_id = as_str(r, 0);
-      e.account_id = as_ll(r, 1);
-      e.channel = parse_channel(as_str(r, 2)).value_or(Channel::sms);
-      e.occurred_at = Instant{ as_ll(r, 3) };
-      e.status = as_str(r, 4);
-      e.chars = as_opt_ll(r, 5);
-      e.duration_s = as_opt_ll(r, 6);
-      e.platform_credits = as_opt_ll(r, 7);
-      stored.emplace(e.event_id, std::move(e));
-    }
-    for (Candidate& c : m_batch) {
-      const auto it = stored.find(c.event.event_id);
-      if (it != stored.end()) {
-        if (same_facts(it->second, c.event)) {
-          ++duplicates;
-          if (on_outcome) {
-            on_outcome(c, false);
-          }
-        } else {
-          reject(c.line, c.event.event_id, RejectReason::conflicting_duplicate, c.raw);
-        }
-        continue;
-      }
       const UsageEvent& e = c.event;
       m_events.row()
         .value(e.event_id)
@@ -196,11 +169,66 @@ private:
         .value(c.line)
         .value(m_now.us)
         .value(format_date(c.charge_date));
-      ++accepted;
+    }
+    m_events.flush();
+    const long long inserted = m_events.rows_affected() - before;
+    // MySQL counts a skipped duplicate as affected (SOCI connects with
+    // CLIENT_FOUND_ROWS), so only SQLite's count can prove a clean batch.
+    if (m_db.backend() == Backend::sqlite && inserted == static_cast<long long>(m_batch.size())) {
+      accepted += inserted;
       if (on_outcome) {
-        on_outcome(c, true);
+        for (const Candidate& c : m_batch) {
+          on_outcome(c, true);
+        }
       }
-      stored.emplace(e.event_id, e);
+      m_batch.clear();
+      return;
+    }
+    struct Stored
+    {
+      UsageEvent event;
+      long long file_id = 0;
+      long long line = 0;
+    };
+    std::unordered_map<std::string, Stored> stored;
+    std::string in_list;
+    for (const Candidate& c : m_batch) {
+      in_list += (in_list.empty() ? "" : ",") + sql_quote(c.event.event_id);
+    }
+    soci::rowset<soci::row> rows =
+      m_db.sql().prepare << "SELECT event_id, account_id, channel, occurred_us, status, chars, "
+                            "duration_s, platform_credits, file_id, line FROM usage_events "
+                            "WHERE event_id IN ("
+                              + in_list + ")";
+    for (const auto& r : rows) {
+      Stored s;
+      s.event.event_id = as_str(r, 0);
+      s.event.account_id = as_ll(r, 1);
+      s.event.channel = parse_channel(as_str(r, 2)).value_or(Channel::sms);
+      s.event.occurred_at = Instant{ as_ll(r, 3) };
+      s.event.status = as_str(r, 4);
+      s.event.chars = as_opt_ll(r, 5);
+      s.event.duration_s = as_opt_ll(r, 6);
+      s.event.platform_credits = as_opt_ll(r, 7);
+      s.file_id = as_ll(r, 8);
+      s.line = as_ll(r, 9);
+      stored.emplace(s.event.event_id, std::move(s));
+    }
+    for (const Candidate& c : m_batch) {
+      const auto it = stored.find(c.event.event_id);
+      if (it != stored.end() && it->second.file_id == m_file_id && it->second.line == c.line) {
+        ++accepted; // this very line went in
+        if (on_outcome) {
+          on_outcome(c, true);
+        }
+      } else if (it != stored.end() && same_facts(it->second.event, c.event)) {
+        ++duplicates;
+        if (on_outcome) {
+          on_outcome(c, false);
+        }
+      } else {
+        reject(c.line, c.event.event_id, RejectReason::conflicting_duplicate, c.raw);
+      }
     }
     m_batch.clear();
   }
