@@ -4,8 +4,14 @@
 #include "util/errors.hpp"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/file.h>
 #include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstdlib>
+#include <thread>
 
 namespace billing {
 
@@ -21,15 +27,45 @@ std::string mysql_lock_name(const Database& db, const std::string& name)
   return name + ":" + db.url().database;
 }
 
-std::string read_holder_file(int fd)
+// A new holder writes its name just after it takes the lock, so a reader
+// that finds the lock taken may see no name, or the name of a holder that
+// died: it looks again for a short while.
+constexpr int k_holder_reads_max = 40;
+constexpr auto k_holder_read_pause = std::chrono::milliseconds(25);
+
+std::string read_holder_text(int fd)
 {
   char buf[256] = {};
   const ssize_t n = pread(fd, buf, sizeof buf - 1, 0);
-  std::string text = n > 0 ? std::string(buf, static_cast<size_t>(n)) : std::string("unknown");
+  std::string text = n > 0 ? std::string(buf, static_cast<size_t>(n)) : std::string();
   while (!text.empty() && text.back() == '\n') {
     text.pop_back();
   }
   return text;
+}
+
+// Whether the "host:pid ..." text names a live process of this host.
+bool names_live_process(const std::string& text)
+{
+  const auto colon = text.find(':');
+  if (colon == std::string::npos) {
+    return false;
+  }
+  const int pid = std::atoi(text.c_str() + colon + 1);
+  return pid > 0 && (::kill(pid, 0) == 0 || errno == EPERM);
+}
+
+std::string read_holder_file(int fd)
+{
+  std::string text;
+  for (int i = 0; i < k_holder_reads_max; ++i) {
+    text = read_holder_text(fd);
+    if (names_live_process(text)) {
+      return text;
+    }
+    std::this_thread::sleep_for(k_holder_read_pause);
+  }
+  return text.empty() ? "unknown (it has not named itself yet)" : text;
 }
 
 } // namespace
@@ -67,7 +103,8 @@ RunLock::RunLock(Database& db, const std::string& holder, const std::string& nam
   try {
     db.exec("DELETE FROM lock_holder WHERE lock_name = " + sql_quote(name));
     db.exec("INSERT INTO lock_holder (lock_name, holder, acquired_us) VALUES (" + sql_quote(name)
-            + ", " + sql_quote(holder) + ", " + std::to_string(now_utc().us) + ")");
+            + ", CONCAT(" + sql_quote(holder) + ", ' (connection ', CONNECTION_ID(), ')'), "
+            + std::to_string(now_utc().us) + ")");
   } catch (const soci::soci_error&) {
     // Informational only; the table does not exist before the first migrate.
   }
@@ -76,6 +113,9 @@ RunLock::RunLock(Database& db, const std::string& holder, const std::string& nam
 RunLock::~RunLock()
 {
   if (m_fd >= 0) {
+    if (ftruncate(m_fd, 0) != 0) {
+      // The next reader then checks whether the named process lives.
+    }
     ::close(m_fd); // releases the flock
     return;
   }
@@ -106,10 +146,17 @@ std::optional<std::string> lock_holder(Database& db, const std::string& name)
   if (used == 0) {
     return std::nullopt;
   }
-  soci::rowset<soci::row> rows =
-    db.sql().prepare << "SELECT holder FROM lock_holder WHERE lock_name = " + sql_quote(name);
-  for (const auto& r : rows) {
-    return as_str(r, 0) + " (connection " + std::to_string(used) + ")";
+  const std::string suffix = "(connection " + std::to_string(used) + ")";
+  for (int i = 0; i < k_holder_reads_max; ++i) {
+    soci::rowset<soci::row> rows =
+      db.sql().prepare << "SELECT holder FROM lock_holder WHERE lock_name = " + sql_quote(name);
+    for (const auto& r : rows) {
+      const std::string holder = as_str(r, 0);
+      if (holder.ends_with(suffix)) {
+        return holder;
+      }
+    }
+    std::this_thread::sleep_for(k_holder_read_pause);
   }
   return "connection " + std::to_string(used);
 }

@@ -19,6 +19,10 @@ namespace billing {
 namespace {
 
 constexpr size_t k_batch_events = 2000;
+// The reasons a later fact can cure: an account imported since, a rate card
+// that lists the channel or status since. The others are facts of the line
+// itself (and a line_too_long line is stored cut), so they are not retried.
+constexpr const char* k_retryable_reasons = "'unknown_account', 'bad_status', 'bad_channel'";
 constexpr size_t k_hash_block_bytes = 1 << 20;
 
 std::vector<std::string> split_list(const std::string& text)
@@ -411,7 +415,8 @@ RetryReport retry_rejects(Database& db, Instant now)
     soci::rowset<soci::row> rows =
       db.sql().prepare << "SELECT r.reject_id, r.file_id, r.file, r.line, r.raw_hex, "
                           "f.header_hex FROM rejects r JOIN usage_files f ON f.file_id = "
-                          "r.file_id WHERE r.status = 'pending' ORDER BY r.reject_id";
+                          "r.file_id WHERE r.status = 'pending' AND r.reason IN ("
+                            + std::string(k_retryable_reasons) + ") ORDER BY r.reject_id";
     for (const auto& r : rows) {
       pending.push_back({ as_ll(r, 0),
                           as_ll(r, 1),
