@@ -1,6 +1,6 @@
-// Completes the date once no account is left open: builds the charges rows
-// (per account, channel and day the usage occurred) and marks the date
-// complete, in one transaction.
+// Completes the date once no account of any shard is left open: marks it
+// complete with its totals (the books and charges rows were written chunk
+// by chunk with the accounts).
 #pragma once
 
 #include "jobs/job.hpp"

@@ -4,7 +4,12 @@
 #
 #   BILLING_PRESET=dev scripts/test.sh     (default: release)
 #
-# Exit status: ctest's (0 when every test passed), or the failing phase's.
+# After ctest: a bounded fuzz run (scripts/fuzz.sh, FUZZ_SECONDS per target,
+# default 15) and the unit and database tests built with ASan + UBSan (preset
+# dev).
+#
+# Exit status: 0 when every phase passed; ctest's when it failed, else 1 when
+# a later phase failed; or the status of a set-up, configure or build step.
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -47,9 +52,44 @@ cmake --build --preset "$preset" --parallel "$jobs"
 heading "Testing (ctest --preset $preset)"
 rc=0
 ctest --preset "$preset" --output-on-failure --parallel "$jobs" || rc=$?
-if ((rc == 0)); then
-  heading "All tests passed"
-else
-  heading "Tests FAILED (ctest exit status $rc)"
+# The phases below run even when ctest failed, so one run reports everything;
+# each one that fails is named at the end and makes the exit status non-zero.
+failed=()
+((rc == 0)) || failed+=("ctest --preset $preset (exit status $rc)")
+
+# Bounded fuzzing of the parsers (tests/fuzz, libFuzzer + ASan + UBSan): a
+# smoke run in the suite; run scripts/fuzz.sh with a larger FUZZ_SECONDS to hunt.
+fuzz_seconds=${FUZZ_SECONDS:-15}
+heading "Fuzzing (scripts/fuzz.sh, ${fuzz_seconds}s per target)"
+start=$SECONDS
+FUZZ_SECONDS=$fuzz_seconds bash scripts/fuzz.sh || failed+=("scripts/fuzz.sh")
+echo "fuzzing took $((SECONDS - start))s"
+
+# The unit and database tests again, built with ASan + UBSan (preset dev), on
+# both backends. Skipped when the preset above already was dev.
+if [[ $preset != dev ]]; then
+  heading "Sanitizer build (cmake --preset dev: ASan + UBSan, Debug)"
+  start=$SECONDS
+  if cmake --preset dev \
+    && cmake --build --preset dev --parallel "$jobs" --target billing_unit_tests billing_db_tests; then
+    echo "sanitizer build took $((SECONDS - start))s"
+    heading "Unit and database tests under ASan + UBSan"
+    start=$SECONDS
+    for tests in billing_unit_tests billing_db_tests; do
+      ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+        BILLING_SQL_DIR="$PWD/sql" "build/dev/tests/$tests" --gtest_brief=1 \
+        || failed+=("$tests under ASan + UBSan")
+    done
+    echo "sanitizer tests took $((SECONDS - start))s"
+  else
+    failed+=("sanitizer build (preset dev)")
+  fi
 fi
+
+if ((${#failed[@]} == 0)); then
+  heading "All tests passed"
+  exit 0
+fi
+heading "FAILED: ${failed[*]}"
+((rc != 0)) || rc=1
 exit "$rc"

@@ -313,7 +313,11 @@ void MultiRowInsert::end_row_if_open()
     }
     auto& st = sqlite_statement();
     st.check(sqlite_api::sqlite3_step(st.stmt), "bulk insert");
-    m_rows_affected += sqlite_api::sqlite3_changes(st.conn);
+    const int changed = sqlite_api::sqlite3_changes(st.conn);
+    if (changed == 0) {
+      m_unchanged_rows.push_back(m_rows_written);
+    }
+    m_rows_affected += changed;
     sqlite_api::sqlite3_reset(st.stmt);
     ++m_rows_written;
     return;

@@ -129,6 +129,9 @@ public:
   size_t rows_written() const { return m_rows_written; }
   // Rows the database reports as inserted or changed so far (flush first).
   long long rows_affected() const { return m_rows_affected; }
+  // SQLite only: the numbers (0-based, in the order written) of the rows that
+  // changed nothing (skipped duplicates). MySQL cannot tell them apart.
+  const std::vector<size_t>& unchanged_rows() const { return m_unchanged_rows; }
 
 private:
   struct SqliteStatement;
@@ -146,6 +149,7 @@ private:
   size_t m_rows = 0;
   size_t m_rows_written = 0;
   long long m_rows_affected = 0;
+  std::vector<size_t> m_unchanged_rows;
   bool m_row_open = false;
   bool m_first_value = true;
   int m_column = 0;                     // next bind index of the open row (SQLite)

@@ -332,6 +332,14 @@ void write_chunk(Database& db,
 
   const std::string ids = id_list(inputs);
   const std::string end_us = std::to_string(start_of(date.next()).us);
+  // The charges rows of these accounts, from the events the engine charged
+  // (a range of the usage table's key per account).
+  db.exec("INSERT INTO charges (business_date, account_id, channel, occurred_date, events, "
+          "units, credits, platform_credits) SELECT "
+          + q(date)
+          + ", account_id, channel, occurred_date, COUNT(*), SUM(units), SUM(credits), "
+            "SUM(COALESCE(platform_credits, 0)) FROM usage_events WHERE charged_date = "
+          + q(date) + " AND account_id IN " + ids + " GROUP BY account_id, channel, occurred_date");
   db.exec("UPDATE purchases SET applied_date = " + q(date)
           + " WHERE applied_date IS NULL AND account_id IN " + ids + " AND purchased_us < "
           + end_us);
@@ -384,13 +392,6 @@ void mark_day_started(Database& db, Date date, Instant now)
 
 void complete_day(Database& db, Date date, Instant now)
 {
-  db.exec(db.insert_ignore()
-          + " INTO charges (business_date, account_id, channel, occurred_date, events, units, "
-            "credits, platform_credits) SELECT "
-          + q(date)
-          + ", account_id, channel, occurred_date, COUNT(*), SUM(units), SUM(credits), "
-            "SUM(COALESCE(platform_credits, 0)) FROM usage_events WHERE charged_date = "
-          + q(date) + " GROUP BY account_id, channel, occurred_date");
   db.exec("UPDATE business_days SET status = 'complete', completed_us = " + std::to_string(now.us)
           + ", accounts = (SELECT COUNT(*) FROM reconciliation WHERE business_date = " + q(date)
           + "), usage_events = (SELECT COALESCE(SUM(usage_events), 0) FROM reconciliation WHERE "

@@ -75,8 +75,8 @@ DayStatus day_status(Database& db, Date date);
 // Records that `date` has started (idempotent).
 void mark_day_started(Database& db, Date date, Instant now);
 
-// Builds the date's charges rows from the usage charged in it and marks the
-// date complete. Run in the same transaction as nothing else pending.
+// Marks the date complete (its books, charges rows included, were written
+// chunk by chunk). REQUIRES: no account of the date is still open.
 void complete_day(Database& db, Date date, Instant now);
 
 } // namespace billing

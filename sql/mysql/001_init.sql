@@ -111,8 +111,11 @@ CREATE TABLE IF NOT EXISTS usage_files (
   rejected BIGINT NOT NULL
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
 
+-- Clustered by the date that charges an event (fixed at ingest) and its
+-- account, so a run reads its chunk's events, and the date's charges, as
+-- ranges; event ids stay unique through their own index.
 CREATE TABLE IF NOT EXISTS usage_events (
-  event_id VARCHAR(64) PRIMARY KEY,
+  event_id VARCHAR(64) NOT NULL UNIQUE,
   account_id BIGINT NOT NULL,
   channel VARCHAR(16) NOT NULL,
   occurred_us BIGINT NOT NULL,
@@ -126,9 +129,9 @@ CREATE TABLE IF NOT EXISTS usage_events (
   file_id BIGINT NOT NULL,
   line BIGINT NOT NULL,
   ingest_us BIGINT NOT NULL,
-  charged_date CHAR(10) NULL
+  charged_date CHAR(10) NOT NULL,
+  PRIMARY KEY (charged_date, account_id, event_id)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
-CREATE INDEX IF NOT EXISTS usage_pending ON usage_events (charged_date, account_id);
 
 CREATE TABLE IF NOT EXISTS rejects (
   reject_id BIGINT AUTO_INCREMENT PRIMARY KEY,

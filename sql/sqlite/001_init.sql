@@ -110,8 +110,11 @@ CREATE TABLE IF NOT EXISTS usage_files (
   rejected BIGINT NOT NULL
 );
 
+-- Clustered by the date that charges an event (fixed at ingest) and its
+-- account, so a run reads its chunk's events, and the date's charges, as
+-- ranges; event ids stay unique through their own index.
 CREATE TABLE IF NOT EXISTS usage_events (
-  event_id TEXT PRIMARY KEY,
+  event_id TEXT NOT NULL UNIQUE,
   account_id BIGINT NOT NULL,
   channel TEXT NOT NULL,
   occurred_us BIGINT NOT NULL,
@@ -125,9 +128,9 @@ CREATE TABLE IF NOT EXISTS usage_events (
   file_id BIGINT NOT NULL,
   line BIGINT NOT NULL,
   ingest_us BIGINT NOT NULL,
-  charged_date TEXT NULL
-);
-CREATE INDEX IF NOT EXISTS usage_pending ON usage_events (charged_date, account_id);
+  charged_date TEXT NOT NULL,
+  PRIMARY KEY (charged_date, account_id, event_id)
+) WITHOUT ROWID;
 
 CREATE TABLE IF NOT EXISTS rejects (
   reject_id INTEGER PRIMARY KEY AUTOINCREMENT,

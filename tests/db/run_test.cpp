@@ -662,10 +662,10 @@ TEST_P(RunTest, VerifyPassesAfterRunsAndReportsACorruption)
   EXPECT_NE(all.find("tie out"), std::string::npos) << all;
   EXPECT_NE(all.find("closing of D = opening of D+1"), std::string::npos) << all;
 
-  // An accepted event of a closed date that was never charged.
+  // An accepted event moved to a date that did not charge it.
   db->exec("UPDATE reconciliation SET closing = closing - 5 WHERE account_id = 2 AND "
            "business_date = '2026-11-03'");
-  db->exec("UPDATE usage_events SET charged_date = NULL WHERE event_id = 'a4-3'");
+  db->exec("UPDATE usage_events SET charged_date = '2026-10-01' WHERE event_id = 'a4-3'");
   const VerifyReport uncharged = verify_books(*db);
   EXPECT_FALSE(uncharged.breaches.empty());
 }
