@@ -355,8 +355,7 @@ long long pending_account_count(Database& db, Date date, Shard shard)
                   "SELECT COUNT(*) FROM accounts a LEFT JOIN account_state s ON "
                   "s.account_id = a.account_id WHERE a.cycle_anchor <= "
                     + q(date) + " AND (s.state_date IS NULL OR s.state_date < " + q(date) + ")"
-                    + shard_filter("a.account_id", shard))
-         > 0;
+                    + shard_filter("a.account_id", shard));
 }
 
 std::optional<Date> last_completed_date(Database& db)
