@@ -4,9 +4,9 @@
 # workload (BENCH_ACCOUNTS accounts, E usage lines for one day), load the same
 # usage CSV into a bare table with the database's own loader (sqlite3 .import
 # in one transaction; LOAD DATA LOCAL INFILE), then run the full nightly
-# `billing run` for that date (inbox ingest included) on a fresh database, and
-# print events, seconds, events/s, the run/bare-load ratio, peak RSS, and the
-# time to re-run the completed date. Then 1, 2 and 4 shard workers on MariaDB,
+# nightly work for that date on a fresh database (`billing ingest` of the log,
+# then `billing run`), and print events, seconds, events/s, the
+# (ingest+run)/bare-load ratio, peak RSS, and the time to re-run the date. Then 1, 2 and 4 shard workers on MariaDB,
 # with their exports compared byte for byte.
 #
 #   scripts/bench.sh                          # E = 1M and 5M, 200k accounts
@@ -97,24 +97,28 @@ fresh_db() { # BACKEND NAME -> URL (migrated, reference data imported)
   echo "$url"
 }
 
-printf '\n%-8s %9s %8s %8s %10s %7s %8s %8s %11s\n' backend events bare_s run_s events/s ratio rss_mib rerun_s us/event
+printf '\n%-8s %9s %8s %9s %8s %8s %10s %7s %8s %8s %9s\n' backend events bare_s ingest_s run_s total_s events/s ratio rss_mib rerun_s us/event
 for events in $events_list; do
   gen=$work/gen-$events
   "$bin" generate --out "$gen" --accounts "$accounts" --first-date "$date" --days 1 \
     --events-per-day "$events" >/dev/null 2>&1
   csv=$gen/usage-$date.csv
-  mkdir -p "$gen/inbox"
-  cp "$csv" "$gen/inbox/"
   for backend in sqlite mysql; do
     if [[ $backend == sqlite ]]; then bare=$(bare_sqlite "$csv"); else bare=$(bare_mysql "$csv"); fi
     url=$(fresh_db "$backend" "bench_$events")
-    printf '[usage]\ninbox = %s\n' "$gen/inbox" >"$work/bench.conf"
-    timed "$work/run" "$bin" --config "$work/bench.conf" --db "$url" --quiet run --date "$date"
-    timed "$work/rerun" "$bin" --config "$work/bench.conf" --db "$url" --quiet run --date "$date"
+    # The nightly work: ingest the day's log, then close the date.
+    timed "$work/ingest" "$bin" --db "$url" --quiet ingest "$csv"
+    timed "$work/run" "$bin" --db "$url" --quiet run --date "$date"
+    timed "$work/rerun" "$bin" --db "$url" --quiet run --date "$date"
+    ingest_s=$(cat "$work/ingest.secs")
     run_s=$(cat "$work/run.secs")
-    printf '%-8s %9d %8.2f %8.2f %10.0f %7.2f %8s %8.2f %11.2f\n' "$backend" "$events" "$bare" \
-      "$run_s" "$(echo "$events / $run_s" | bc -l)" "$(echo "$run_s / $bare" | bc -l)" \
-      "$(cat "$work/run.rss")" "$(cat "$work/rerun.secs")" "$(echo "$run_s * 1000000 / $events" | bc -l)"
+    total_s=$(echo "$ingest_s + $run_s" | bc -l)
+    rss=$(cat "$work/ingest.rss")
+    ((rss > $(cat "$work/run.rss"))) || rss=$(cat "$work/run.rss")
+    printf '%-8s %9d %8.2f %9.2f %8.2f %8.2f %10.0f %7.2f %8s %8.2f %9.2f\n' "$backend" "$events" \
+      "$bare" "$ingest_s" "$run_s" "$total_s" "$(echo "$events / $total_s" | bc -l)" \
+      "$(echo "$total_s / $bare" | bc -l)" "$rss" "$(cat "$work/rerun.secs")" \
+      "$(echo "$total_s * 1000000 / $events" | bc -l)"
   done
 done
 
