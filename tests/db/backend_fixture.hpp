@@ -5,6 +5,7 @@
 // BILLING_REQUIRE_MYSQL=1 (as in CI): never silently skipped there.
 #pragma once
 
+#include "domain/calendar.hpp"
 #include "storage/database.hpp"
 #include "storage/migrations.hpp"
 
@@ -14,9 +15,44 @@
 #include <filesystem>
 #include <memory>
 #include <random>
+#include <stdexcept>
 #include <string>
 
 namespace billing::testing {
+
+// Test data helpers: a bad literal in a test is a bug of the test.
+inline Instant instant(const char* text)
+{
+  const auto t = parse_instant(text);
+  if (!t) {
+    throw std::runtime_error(std::string("bad instant in test: ") + text);
+  }
+  return *t;
+}
+
+inline Date date(const char* text)
+{
+  const auto d = parse_date(text);
+  if (!d) {
+    throw std::runtime_error(std::string("bad date in test: ") + text);
+  }
+  return *d;
+}
+
+// Every column of every row of `query`, NULLs distinct from text.
+inline std::string dump(Database& db, const std::string& query)
+{
+  std::string out;
+  soci::rowset<soci::row> rows = db.sql().prepare << query;
+  for (const auto& r : rows) {
+    for (std::size_t i = 0; i < r.size(); ++i) {
+      const auto v = as_opt_str(r, i);
+      out += v ? "'" + *v + "'" : std::string("NULL");
+      out += i + 1 < r.size() ? "," : "\n";
+    }
+  }
+  return out;
+}
 
 inline std::string env_or(const char* name, const std::string& fallback = {})
 {

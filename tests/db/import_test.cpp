@@ -14,35 +14,14 @@
 #include <string>
 
 using namespace billing;
+using billing::testing::date;
+using billing::testing::dump;
+using billing::testing::instant;
 
 namespace {
 
-Instant instant(const char* text)
-{
-  const auto t = parse_instant(text);
-  if (!t) {
-    throw std::runtime_error(std::string("bad instant in test: ") + text);
-  }
-  return *t;
-}
-
 const Instant k_now = instant("2026-11-25T08:00:00Z");
 const Instant k_later = instant("2026-11-25T09:30:00Z");
-
-// Every column of every row of `query`, NULLs distinct from text.
-std::string dump(Database& db, const std::string& query)
-{
-  std::string out;
-  soci::rowset<soci::row> rows = db.sql().prepare << query;
-  for (const auto& r : rows) {
-    for (std::size_t i = 0; i < r.size(); ++i) {
-      const auto v = as_opt_str(r, i);
-      out += v ? "'" + *v + "'" : std::string("NULL");
-      out += i + 1 < r.size() ? "," : "\n";
-    }
-  }
-  return out;
-}
 
 struct TableState
 {

@@ -19,44 +19,15 @@
 #include <string>
 
 using namespace billing;
+using billing::testing::date;
+using billing::testing::dump;
+using billing::testing::instant;
 
 namespace {
-
-Instant instant(const char* text)
-{
-  const auto t = parse_instant(text);
-  if (!t) {
-    throw std::runtime_error(std::string("bad instant in test: ") + text);
-  }
-  return *t;
-}
-
-Date date(const char* text)
-{
-  const auto d = parse_date(text);
-  if (!d) {
-    throw std::runtime_error(std::string("bad date in test: ") + text);
-  }
-  return *d;
-}
 
 const Instant k_now = instant("2026-11-25T08:00:00Z");
 const Instant k_later = instant("2026-11-25T10:00:00Z");
 const Date k_today = date("2026-11-25");
-
-std::string dump(Database& db, const std::string& query)
-{
-  std::string out;
-  soci::rowset<soci::row> rows = db.sql().prepare << query;
-  for (const auto& r : rows) {
-    for (std::size_t i = 0; i < r.size(); ++i) {
-      const auto v = as_opt_str(r, i);
-      out += v ? "'" + *v + "'" : std::string("NULL");
-      out += i + 1 < r.size() ? "," : "\n";
-    }
-  }
-  return out;
-}
 
 std::string reasons(const ImportReport& r)
 {

@@ -24,45 +24,16 @@
 #include <thread>
 
 using namespace billing;
+using billing::testing::date;
+using billing::testing::dump;
+using billing::testing::instant;
 
 namespace {
-
-Instant instant(const char* text)
-{
-  const auto t = parse_instant(text);
-  if (!t) {
-    throw std::runtime_error(std::string("bad instant in test: ") + text);
-  }
-  return *t;
-}
-
-Date date(const char* text)
-{
-  const auto d = parse_date(text);
-  if (!d) {
-    throw std::runtime_error(std::string("bad date in test: ") + text);
-  }
-  return *d;
-}
 
 const Instant k_now = instant("2026-11-25T08:00:00Z");
 const Date k_today = date("2026-11-25");
 const Date k_first = date("2026-10-28");
 const Date k_last = date("2026-11-06");
-
-std::string dump(Database& db, const std::string& query)
-{
-  std::string out;
-  soci::rowset<soci::row> rows = db.sql().prepare << query;
-  for (const auto& r : rows) {
-    for (std::size_t i = 0; i < r.size(); ++i) {
-      const auto v = as_opt_str(r, i);
-      out += v ? "'" + *v + "'" : std::string("NULL");
-      out += i + 1 < r.size() ? "," : "\n";
-    }
-  }
-  return out;
-}
 
 // Every table the nightly run or an import writes, in a fixed order.
 const std::vector<std::pair<std::string, std::string>> k_tables = {
