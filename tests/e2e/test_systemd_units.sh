@@ -12,7 +12,7 @@ fi
 
 units_dir=$BILLING_SOURCE_DIR/systemd
 mkdir "$E2E_TMP/units"
-for unit in billing-nightly.service billing-nightly.timer; do
+for unit in billing-nightly.service billing-nightly.timer billing-shard@.service; do
   [[ -f $units_dir/$unit ]] || fail "missing $units_dir/$unit"
   # The installed program is /usr/bin/billing; verify needs a program that
   # exists, so point ExecStart at the one under test.
@@ -28,6 +28,10 @@ report=$(systemd-analyze verify --man=no \
   "$E2E_TMP/units/billing-nightly.service" "$E2E_TMP/units/billing-nightly.timer" 2>&1) ||
   fail "systemd-analyze verify failed: $report"
 assert_eq "" "$report" "systemd-analyze verify reports problems"
+# The shard worker template, as instance 2.
+report=$(systemd-analyze verify --man=no "$E2E_TMP/units/billing-shard@2.service" 2>&1) ||
+  fail "systemd-analyze verify failed on the shard template: $report"
+assert_eq "" "$report" "systemd-analyze verify reports problems in the shard template"
 
 # What the units must say, beyond being valid.
 service=$(<"$units_dir/billing-nightly.service")
