@@ -218,8 +218,7 @@ std::variant<UsageEvent, RejectReason> parse_usage_record(const UsageHeader& hea
   const long long quantity_max = basis == UnitBasis::characters ? k_chars_max : k_duration_s_max;
   if (!in_range(account_id, 1, std::numeric_limits<long long>::max())
       || (needs_quantity && !in_range(quantity, 0, quantity_max))
-      || (!credits_text.empty()
-          && !in_range(platform_credits, 0, std::numeric_limits<long long>::max()))) {
+      || (!credits_text.empty() && !in_range(platform_credits, 0, k_platform_credits_max))) {
     return R::out_of_range;
   }
 

@@ -50,6 +50,9 @@ std::optional<RejectReason> parse_reject_reason(std::string_view text);
 inline constexpr std::size_t k_event_id_chars_max = 64;
 inline constexpr long long k_chars_max = 100'000;
 inline constexpr long long k_duration_s_max = 86'400;
+// What the platform can have debited for one message or call: generous, and
+// far from overflowing a day's sum.
+inline constexpr long long k_platform_credits_max = 1'000'000'000;
 
 struct UsageEvent
 {

@@ -1,5 +1,7 @@
 #include "ops/logging.hpp"
 
+#include "util/text.hpp"
+
 #include <spdlog/pattern_formatter.h>
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
@@ -49,43 +51,68 @@ public:
   }
 };
 
+// Plain text lines, the message's control characters escaped.
+class TextFormatter final : public spdlog::formatter
+{
+public:
+  void format(const spdlog::details::log_msg& msg, spdlog::memory_buf_t& dest) override
+  {
+    spdlog::details::log_msg copy(msg);
+    const std::string safe =
+      escape_controls(std::string_view(msg.payload.data(), msg.payload.size()));
+    copy.payload = spdlog::string_view_t(safe.data(), safe.size());
+    m_pattern.format(copy, dest);
+  }
+
+  std::unique_ptr<spdlog::formatter> clone() const override
+  {
+    return std::make_unique<TextFormatter>();
+  }
+
+private:
+  spdlog::pattern_formatter m_pattern{ "%Y-%m-%dT%H:%M:%S.%eZ %l %v",
+                                       spdlog::pattern_time_type::utc };
+};
+
 } // namespace
 
 std::string json_quote(std::string_view text)
 {
+  const std::string valid = valid_utf8(text);
   std::string out = "\"";
-  size_t i = 0;
-  while (i < text.size()) {
-    const auto c = static_cast<unsigned char>(text[i]);
+  for (char ch : valid) {
+    const auto c = static_cast<unsigned char>(ch);
     if (c == '"' || c == '\\') {
       out += '\\';
-      out += static_cast<char>(c);
-      ++i;
-    } else if (c < 0x20) {
+      out += ch;
+    } else if (c < 0x20 || c == 0x7f) {
       char buf[8];
       std::snprintf(buf, sizeof buf, "\\u%04x", c);
       out += buf;
-      ++i;
-    } else if (c < 0x80) {
-      out += static_cast<char>(c);
-      ++i;
     } else {
-      // Copy a well-formed UTF-8 sequence; replace anything else.
-      const size_t len = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC2 ? 2 : 0;
-      bool ok = len > 0 && c < 0xF5 && i + len <= text.size();
-      for (size_t k = 1; ok && k < len; ++k) {
-        ok = (static_cast<unsigned char>(text[i + k]) & 0xC0) == 0x80;
-      }
-      if (ok) {
-        out.append(text.substr(i, len));
-        i += len;
-      } else {
-        out += "\xEF\xBF\xBD";
-        ++i;
-      }
+      out += ch;
     }
   }
   out += '"';
+  return out;
+}
+
+// Text log lines: control characters of a message (a line break in an input
+// value, ESC, NUL) are shown escaped, so no input can forge a log line.
+std::string escape_controls(std::string_view text)
+{
+  std::string out;
+  out.reserve(text.size());
+  for (char ch : valid_utf8(text)) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (c < 0x20 || c == 0x7f) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\x%02x", c);
+      out += buf;
+    } else {
+      out += ch;
+    }
+  }
   return out;
 }
 
@@ -98,8 +125,7 @@ void init_logging(LogFormat format, const std::string& level, bool quiet)
   if (format == LogFormat::json) {
     logger->set_formatter(std::make_unique<JsonFormatter>());
   } else {
-    logger->set_formatter(std::make_unique<spdlog::pattern_formatter>(
-      "%Y-%m-%dT%H:%M:%S.%eZ %l %v", spdlog::pattern_time_type::utc));
+    logger->set_formatter(std::make_unique<TextFormatter>());
   }
   auto lvl = spdlog::level::from_str(level);
   if (quiet && lvl < spdlog::level::warn) {

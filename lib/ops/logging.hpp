@@ -15,4 +15,7 @@ void init_logging(LogFormat format, const std::string& level, bool quiet);
 // bytes that are not valid UTF-8 become U+FFFD.
 std::string json_quote(std::string_view text);
 
+// Text with control characters shown as \xNN (and invalid UTF-8 replaced).
+std::string escape_controls(std::string_view text);
+
 } // namespace billing

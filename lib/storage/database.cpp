@@ -15,6 +15,9 @@ namespace {
 
 constexpr int k_sqlite_busy_timeout_s = 30;
 constexpr int k_mysql_connect_timeout_s = 10;
+// A frozen or unreachable server must end the command (exit 69), not hang
+// it: no statement of ours waits this long for a byte from the server.
+constexpr int k_mysql_io_timeout_s = 15;
 
 std::string connection_string(const DbUrl& url, const std::optional<std::string>& password)
 {
@@ -23,10 +26,13 @@ std::string connection_string(const DbUrl& url, const std::optional<std::string>
   }
   std::string cs = "db=" + url.database + " user=" + url.user + " host=" + url.host
                    + " port=" + std::to_string(url.port) + " charset=utf8mb4 local_infile=1"
-                   + " connect_timeout=" + std::to_string(k_mysql_connect_timeout_s);
+                   + " connect_timeout=" + std::to_string(k_mysql_connect_timeout_s)
+                   + " read_timeout=" + std::to_string(k_mysql_io_timeout_s)
+                   + " write_timeout=" + std::to_string(k_mysql_io_timeout_s);
   if (password && !password->empty()) {
-    if (password->find('\'') != std::string::npos) {
-      throw UsageError("the MySQL password must not contain a single quote (SOCI cannot pass it)");
+    if (password->find_first_of("'\\") != std::string::npos) {
+      throw UsageError("the MySQL password must not contain a single quote or a backslash "
+                       "(SOCI's connection string cannot carry them)");
     }
     cs += " password='" + *password + "'";
   }
@@ -94,8 +100,8 @@ DbUrl DbUrl::parse(std::string_view url)
     }
     return out;
   }
-  throw UsageError("unknown database URL '" + std::string(url)
-                   + "': expected sqlite:PATH or mysql://USER@HOST:PORT/DB");
+  // The text is not echoed: a mistyped URL may hold a password.
+  throw UsageError("unknown database URL: expected sqlite:PATH or mysql://USER@HOST:PORT/DB");
 }
 
 std::string DbUrl::display() const
@@ -162,6 +168,20 @@ std::string Database::upsert_tail(const std::vector<std::string>& key_columns,
     }
   }
   return out;
+}
+
+std::string Database::quote(std::string_view text) const
+{
+  if (m_url.backend == Backend::mysql && text.find('\\') != std::string_view::npos) {
+    static constexpr char k_digits[] = "0123456789abcdef";
+    std::string out = "_utf8mb4 X'";
+    for (char c : text) {
+      out += k_digits[static_cast<unsigned char>(c) >> 4];
+      out += k_digits[static_cast<unsigned char>(c) & 15];
+    }
+    return out + "'";
+  }
+  return sql_quote(text);
 }
 
 std::string Database::insert_ignore() const
@@ -382,7 +402,7 @@ MultiRowInsert& MultiRowInsert::value(std::string_view text)
     return *this;
   }
   separator();
-  m_buffer += sql_quote(text);
+  m_buffer += m_db.quote(text);
   return *this;
 }
 

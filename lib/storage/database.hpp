@@ -61,6 +61,12 @@ public:
   // primary/unique key, overwrite `update_columns` with the new values.
   std::string upsert_tail(const std::vector<std::string>& key_columns,
                           const std::vector<std::string>& update_columns) const;
+  // A text literal safe for this backend. On MySQL a value holding a
+  // backslash is sent as _utf8mb4 X'..': SOCI's MySQL statement parser takes
+  // \' for an escaped quote (the session runs with NO_BACKSLASH_ESCAPES), loses
+  // track of the string and would read a later ":word" as a placeholder.
+  std::string quote(std::string_view text) const;
+
   // "INSERT OR IGNORE" / "INSERT IGNORE".
   std::string insert_ignore() const;
   // For a bulk insert that skips rows whose `key_column` exists (and nothing

@@ -4,6 +4,7 @@
 #include "ingest/csv_reader.hpp"
 #include "storage/day_store.hpp"
 #include "util/errors.hpp"
+#include "util/files.hpp"
 #include "util/text.hpp"
 
 #include <algorithm>
@@ -88,6 +89,9 @@ std::optional<std::string> int_field(std::string_view text,
 }
 
 constexpr long long k_ll_max = std::numeric_limits<long long>::max();
+// Credits and cents of one row: a trillion is far beyond any real plan or
+// purchase, and keeps every sum of a night's books far from 64-bit overflow.
+constexpr long long k_amount_max = 1'000'000'000'000LL;
 
 struct KindSpec
 {
@@ -113,16 +117,16 @@ RowResult parse_plan(const std::vector<std::string_view>& f)
   if (!parse_cycle(f[2]) && err.empty()) {
     err = "bad_cycle: '" + std::string(f[2]) + "' (monthly or annual)";
   }
-  auto included = int_field(f[3], "included_credits", 0, k_ll_max, err);
-  auto price = int_field(f[4], "price_cents", 0, k_ll_max, err);
-  auto per_1000 = int_field(f[5], "credit_price_cents_per_1000", 0, k_ll_max, err);
+  auto included = int_field(f[3], "included_credits", 0, k_amount_max, err);
+  auto price = int_field(f[4], "price_cents", 0, k_amount_max, err);
+  auto per_1000 = int_field(f[5], "credit_price_cents_per_1000", 0, k_amount_max, err);
   const bool currency_ok = f[6].size() == 3 && std::all_of(f[6].begin(), f[6].end(), [](char c) {
                              return c >= 'A' && c <= 'Z';
                            });
   if (!currency_ok && err.empty()) {
     err = "bad_currency: '" + std::string(f[6]) + "' (three capital letters, ISO 4217)";
   }
-  auto cap = int_field(f[7], "rollover_cap", 0, k_ll_max, err, true);
+  auto cap = int_field(f[7], "rollover_cap", 0, k_amount_max, err, true);
   r.values = { std::string(f[0]),
                std::string(f[1]),
                std::string(f[2]),
@@ -172,8 +176,8 @@ RowResult parse_account(const std::vector<std::string_view>& f)
   if (!flag && err.empty()) {
     err = "bad_flag: auto_recharge '" + std::string(f[3]) + "' (1/0, true/false, on/off)";
   }
-  auto threshold = int_field(f[4].empty() ? "0" : f[4], "recharge_threshold", 0, k_ll_max, err);
-  auto credits = int_field(f[5].empty() ? "0" : f[5], "recharge_credits", 0, k_ll_max, err);
+  auto threshold = int_field(f[4].empty() ? "0" : f[4], "recharge_threshold", 0, k_amount_max, err);
+  auto credits = int_field(f[5].empty() ? "0" : f[5], "recharge_credits", 0, k_amount_max, err);
   auto per_day = int_field(
     f[6].empty() ? "1" : f[6], "max_recharges_per_day", 0, k_max_recharges_per_day_max, err);
   if (err.empty() && flag == "1" && credits == "0") {
@@ -199,8 +203,8 @@ RowResult parse_purchase(const std::vector<std::string_view>& f)
   if (!at && err.empty()) {
     err = "bad_timestamp: purchased_at '" + std::string(f[2]) + "' (YYYY-MM-DDTHH:MM:SSZ)";
   }
-  auto credits = int_field(f[3], "credits", 1, k_ll_max, err);
-  auto amount = int_field(f[4], "amount_cents", 0, k_ll_max, err);
+  auto credits = int_field(f[3], "credits", 1, k_amount_max, err);
+  auto amount = int_field(f[4], "amount_cents", 0, k_amount_max, err);
   r.values = { std::string(f[0]),
                account,
                at ? std::optional(std::to_string(at->us)) : std::nullopt,
@@ -320,6 +324,7 @@ std::string show(const std::optional<std::string>& v)
 ImportReport import_csv(Database& db, ImportKind kind, const std::string& path, Instant now)
 {
   const KindSpec& spec = spec_for(kind);
+  require_regular_file(path);
   std::ifstream in(path, std::ios::binary);
   if (!in) {
     throw InputError("cannot read " + path);
@@ -352,6 +357,8 @@ ImportReport import_csv(Database& db, ImportKind kind, const std::string& path, 
     Parsed p{ record.line, {} };
     if (record.error) {
       p.row.error = std::string("bad_csv: ") + std::string(to_string(*record.error));
+    } else if (!is_valid_utf8(record.raw)) {
+      p.row.error = "invalid_utf8";
     } else if (record.fields.size() != map.column_count()) {
       p.row.error = "bad_column_count: " + std::to_string(record.fields.size())
                     + " fields, header has " + std::to_string(map.column_count());

@@ -2,6 +2,8 @@
 
 #include "ingest/csv_reader.hpp"
 #include "util/errors.hpp"
+#include "util/files.hpp"
+#include "util/text.hpp"
 
 #include <array>
 #include <fstream>
@@ -10,6 +12,7 @@ namespace billing {
 
 ImportReport import_payment_results(Database& db, const std::string& path, Instant now)
 {
+  require_regular_file(path);
   std::ifstream in(path, std::ios::binary);
   if (!in) {
     throw InputError("cannot read " + path);
@@ -40,10 +43,18 @@ ImportReport import_payment_results(Database& db, const std::string& path, Insta
       report.rejected.push_back({ record.line, "bad_column_count" });
       continue;
     }
+    if (!is_valid_utf8(record.raw)) {
+      report.rejected.push_back({ record.line, "invalid_utf8" });
+      continue;
+    }
     const std::string key = cell("idempotency_key");
     const std::string status = cell("status");
     const std::string ref = cell("provider_ref");
     const std::string reason = cell("failure_reason");
+    if (ref.size() > 200 || reason.size() > 500 || key.size() > 128) {
+      report.rejected.push_back({ record.line, "out_of_range: a field is too long" });
+      continue;
+    }
     if (status != "succeeded" && status != "failed") {
       report.rejected.push_back({ record.line, "bad_status: '" + status + "'" });
       continue;
@@ -51,7 +62,7 @@ ImportReport import_payment_results(Database& db, const std::string& path, Insta
     soci::rowset<soci::row> rows =
       db.sql().prepare << "SELECT status, provider_ref, account_id FROM payment_requests "
                           "WHERE idempotency_key = "
-                            + sql_quote(key);
+                            + db.quote(key);
     std::optional<std::string> stored_status;
     std::string stored_ref;
     long long account_id = 0;
@@ -74,16 +85,16 @@ ImportReport import_payment_results(Database& db, const std::string& path, Insta
       }
       continue;
     }
-    db.exec("UPDATE payment_requests SET status = " + sql_quote(status) + ", provider_ref = "
-            + sql_quote(ref) + ", failure_reason = " + (reason.empty() ? "NULL" : sql_quote(reason))
+    db.exec("UPDATE payment_requests SET status = " + db.quote(status) + ", provider_ref = "
+            + db.quote(ref) + ", failure_reason = " + (reason.empty() ? "NULL" : db.quote(reason))
             + ", result_us = " + std::to_string(now.us)
-            + " WHERE idempotency_key = " + sql_quote(key));
+            + " WHERE idempotency_key = " + db.quote(key));
     if (status == "failed") {
-      db.exec(
-        "UPDATE accounts SET auto_recharge = 0, auto_recharge_off_reason = "
-        + sql_quote(("payment " + key + " failed: " + (reason.empty() ? "no reason given" : reason))
-                      .substr(0, 500))
-        + " WHERE account_id = " + std::to_string(account_id));
+      db.exec("UPDATE accounts SET auto_recharge = 0, auto_recharge_off_reason = "
+              + db.quote(valid_utf8(
+                ("payment " + key + " failed: " + (reason.empty() ? "no reason given" : reason))
+                  .substr(0, 400)))
+              + " WHERE account_id = " + std::to_string(account_id));
     }
     ++report.updated;
   }

@@ -65,7 +65,8 @@ std::string read_holder_file(int fd)
     }
     std::this_thread::sleep_for(k_holder_read_pause);
   }
-  return text.empty() ? "unknown (it has not named itself yet)" : text;
+  // The holder may have ended since it refused us (its name stays behind).
+  return text.empty() ? "unknown (it has not named itself yet)" : text + " (ended since)";
 }
 
 } // namespace
@@ -113,9 +114,6 @@ RunLock::RunLock(Database& db, const std::string& holder, const std::string& nam
 RunLock::~RunLock()
 {
   if (m_fd >= 0) {
-    if (ftruncate(m_fd, 0) != 0) {
-      // The next reader then checks whether the named process lives.
-    }
     ::close(m_fd); // releases the flock
     return;
   }

@@ -6,6 +6,7 @@
 #include "storage/day_store.hpp"
 #include "util/errors.hpp"
 #include "util/sha256.hpp"
+#include "util/text.hpp"
 
 #include <sys/stat.h>
 
@@ -124,7 +125,7 @@ public:
       .value(m_file_id)
       .value(m_file)
       .value(line)
-      .value(std::string(event_id.substr(0, 200)))
+      .value(valid_utf8(event_id.substr(0, 200)))
       .value(to_string(reason))
       .value(to_hex(raw))
       .value(format_date(date_of(m_now)))
@@ -372,7 +373,7 @@ IngestReport ingest_usage_file(Database& db,
     }
   }
   report.changed_since =
-    query_ll(db, "SELECT COUNT(*) FROM usage_files WHERE path = " + sql_quote(path)) > 0;
+    query_ll(db, "SELECT COUNT(*) FROM usage_files WHERE path = " + db.quote(valid_utf8(path))) > 0;
 
   std::ifstream in(path, std::ios::binary);
   if (!in) {
@@ -390,15 +391,15 @@ IngestReport ingest_usage_file(Database& db,
   const UsageHeader header = std::get<UsageHeader>(header_or);
   db.exec("INSERT INTO usage_files (path, content_sha256, bytes, ingested_us, ingest_date, "
           "header_hex, line_count, accepted, duplicates, rejected) VALUES ("
-          + sql_quote(path) + ", " + sql_quote(sha) + ", " + std::to_string(st.st_size) + ", "
-          + std::to_string(now.us) + ", " + sql_quote(format_date(date_of(now))) + ", "
+          + db.quote(valid_utf8(path)) + ", " + sql_quote(sha) + ", " + std::to_string(st.st_size)
+          + ", " + std::to_string(now.us) + ", " + sql_quote(format_date(date_of(now))) + ", "
           + sql_quote(to_hex(record.raw)) + ", 0, 0, 0, 0)");
   const long long file_id =
     query_ll(db, "SELECT file_id FROM usage_files WHERE content_sha256 = " + sql_quote(sha));
 
   const RateCard card = load_rate_card(db);
   const auto accounts = load_open_dates(db);
-  EventWriter writer(db, file_id, path, now);
+  EventWriter writer(db, file_id, valid_utf8(path), now);
   long long bytes_seen = 0;
   while (reader.next(record)) {
     ++report.lines;

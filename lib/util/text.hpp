@@ -3,6 +3,7 @@
 
 #include <charconv>
 #include <optional>
+#include <string>
 #include <string_view>
 
 namespace billing {
@@ -36,5 +37,10 @@ inline IntParse parse_int64(std::string_view text, long long& out)
   }
   return ec == std::errc{} && p == text.data() + text.size() ? IntParse::ok : IntParse::bad_number;
 }
+
+// `text` with every byte that is not part of well-formed UTF-8 (overlong
+// forms, surrogates and code points above U+10FFFF included) replaced by
+// U+FFFD, so whatever an input held can be stored, logged and exported.
+std::string valid_utf8(std::string_view text);
 
 } // namespace billing

@@ -113,10 +113,13 @@ CREATE TABLE IF NOT EXISTS usage_files (
 
 -- Clustered by the date that charges an event (fixed at ingest) and its
 -- account, so a run reads its chunk's events, and the date's charges, as
--- ranges; event ids stay unique through their own index.
+-- ranges; event ids stay unique through their own index. The key columns
+-- come first (SQLite 3.40's integrity_check misreads WITHOUT ROWID tables
+-- whose key columns are declared after others).
 CREATE TABLE IF NOT EXISTS usage_events (
-  event_id VARCHAR(64) NOT NULL UNIQUE,
+  charged_date CHAR(10) NOT NULL,
   account_id BIGINT NOT NULL,
+  event_id VARCHAR(64) NOT NULL UNIQUE,
   channel VARCHAR(16) NOT NULL,
   occurred_us BIGINT NOT NULL,
   occurred_date CHAR(10) NOT NULL,
@@ -129,7 +132,6 @@ CREATE TABLE IF NOT EXISTS usage_events (
   file_id BIGINT NOT NULL,
   line BIGINT NOT NULL,
   ingest_us BIGINT NOT NULL,
-  charged_date CHAR(10) NOT NULL,
   PRIMARY KEY (charged_date, account_id, event_id)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
 

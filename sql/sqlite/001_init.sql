@@ -112,10 +112,13 @@ CREATE TABLE IF NOT EXISTS usage_files (
 
 -- Clustered by the date that charges an event (fixed at ingest) and its
 -- account, so a run reads its chunk's events, and the date's charges, as
--- ranges; event ids stay unique through their own index.
+-- ranges; event ids stay unique through their own index. The key columns
+-- come first (SQLite 3.40's integrity_check misreads WITHOUT ROWID tables
+-- whose key columns are declared after others).
 CREATE TABLE IF NOT EXISTS usage_events (
-  event_id TEXT NOT NULL UNIQUE,
+  charged_date TEXT NOT NULL,
   account_id BIGINT NOT NULL,
+  event_id TEXT NOT NULL UNIQUE,
   channel TEXT NOT NULL,
   occurred_us BIGINT NOT NULL,
   occurred_date TEXT NOT NULL,
@@ -128,7 +131,6 @@ CREATE TABLE IF NOT EXISTS usage_events (
   file_id BIGINT NOT NULL,
   line BIGINT NOT NULL,
   ingest_us BIGINT NOT NULL,
-  charged_date TEXT NOT NULL,
   PRIMARY KEY (charged_date, account_id, event_id)
 ) WITHOUT ROWID;
 
