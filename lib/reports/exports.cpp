@@ -2,6 +2,7 @@
 
 #include "domain/calendar.hpp"
 #include "reports/csv_writer.hpp"
+#include "util/sha256.hpp"
 
 #include <functional>
 
@@ -17,17 +18,6 @@ std::string date_range(const std::string& column, const ExportRequest& r)
   }
   if (r.to) {
     out += " AND " + column + " <= " + sql_quote(format_date(*r.to));
-  }
-  return out;
-}
-
-std::string from_hex(std::string_view hex)
-{
-  std::string out;
-  out.reserve(hex.size() / 2);
-  auto nibble = [](char c) { return c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10; };
-  for (size_t i = 0; i + 1 < hex.size(); i += 2) {
-    out += static_cast<char>(nibble(hex[i]) << 4 | nibble(hex[i + 1]));
   }
   return out;
 }

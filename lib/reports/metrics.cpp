@@ -62,27 +62,43 @@ std::string render_metrics(Database& db, const RunFigures& run)
                                             + sql_quote(last ? format_date(*last) : "0000-00-00")
                                             + " AND channel = '" + channel + "'")));
   }
-  m.family("billing_credits_used_total", "counter", "Credits used by charged usage.");
-  m.sample("billing_credits_used_total",
-           static_cast<double>(query_ll(db, "SELECT COALESCE(SUM(used), 0) FROM reconciliation")));
-  m.family("billing_credits_expired_total", "counter", "Credits expired.");
-  m.sample(
-    "billing_credits_expired_total",
-    static_cast<double>(query_ll(db, "SELECT COALESCE(SUM(expired), 0) FROM reconciliation")));
-  m.family("billing_rejected_lines_total", "counter", "Usage lines rejected at ingest.");
-  m.sample("billing_rejected_lines_total",
-           static_cast<double>(query_ll(db, "SELECT COUNT(*) FROM rejects")));
-  m.family("billing_rejected_lines_pending", "gauge", "Rejected lines not retried successfully.");
-  m.sample(
-    "billing_rejected_lines_pending",
-    static_cast<double>(query_ll(db, "SELECT COUNT(*) FROM rejects WHERE status = 'pending'")));
-  m.family("billing_recharges_total", "counter", "Auto-recharges made (payment requests).");
-  m.sample("billing_recharges_total",
-           static_cast<double>(query_ll(db, "SELECT COUNT(*) FROM payment_requests")));
-  m.family("billing_accounts_suspended", "gauge", "Accounts whose sending is stopped.");
-  m.sample("billing_accounts_suspended",
-           static_cast<double>(
-             query_ll(db, "SELECT COUNT(*) FROM account_state WHERE sending_enabled = 0")));
+  struct Figure
+  {
+    const char* name;
+    const char* type;
+    const char* help;
+    const char* query;
+  };
+  static constexpr Figure k_figures[] = {
+    { "billing_credits_used_total",
+      "counter",
+      "Credits used by charged usage.",
+      "SELECT COALESCE(SUM(used), 0) FROM reconciliation" },
+    { "billing_credits_expired_total",
+      "counter",
+      "Credits expired.",
+      "SELECT COALESCE(SUM(expired), 0) FROM reconciliation" },
+    { "billing_rejected_lines_total",
+      "counter",
+      "Usage lines rejected at ingest.",
+      "SELECT COUNT(*) FROM rejects" },
+    { "billing_rejected_lines_pending",
+      "gauge",
+      "Rejected lines not retried successfully.",
+      "SELECT COUNT(*) FROM rejects WHERE status = 'pending'" },
+    { "billing_recharges_total",
+      "counter",
+      "Auto-recharges made (payment requests).",
+      "SELECT COUNT(*) FROM payment_requests" },
+    { "billing_accounts_suspended",
+      "gauge",
+      "Accounts whose sending is stopped.",
+      "SELECT COUNT(*) FROM account_state WHERE sending_enabled = 0" },
+  };
+  for (const Figure& f : k_figures) {
+    m.family(f.name, f.type, f.help);
+    m.sample(f.name, static_cast<double>(query_ll(db, f.query)));
+  }
   return m.str();
 }
 

@@ -41,17 +41,6 @@ std::vector<std::string> split_list(const std::string& text)
   return out;
 }
 
-std::string from_hex(std::string_view hex)
-{
-  std::string out;
-  out.reserve(hex.size() / 2);
-  auto nibble = [](char c) { return c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10; };
-  for (size_t i = 0; i + 1 < hex.size(); i += 2) {
-    out += static_cast<char>(nibble(hex[i]) << 4 | nibble(hex[i + 1]));
-  }
-  return out;
-}
-
 // For each account, the first business date not yet closed for it. An
 // accepted event is charged by the run of max(its occurred date, that date),
 // so its charge date is known at ingest and a run never updates events.

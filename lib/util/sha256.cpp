@@ -135,4 +135,15 @@ std::string to_hex(std::string_view bytes)
   return out;
 }
 
+std::string from_hex(std::string_view hex)
+{
+  const auto nibble = [](char c) { return c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10; };
+  std::string out;
+  out.reserve(hex.size() / 2);
+  for (size_t i = 0; i + 1 < hex.size(); i += 2) {
+    out += static_cast<char>(nibble(hex[i]) << 4 | nibble(hex[i + 1]));
+  }
+  return out;
+}
+
 } // namespace billing

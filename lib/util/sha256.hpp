@@ -27,6 +27,10 @@ private:
   std::uint64_t m_total_bytes = 0;
 };
 
+// Lowercase hex of bytes, and back (how raw input lines are stored: any
+// bytes, in any backend's text column).
 std::string to_hex(std::string_view bytes);
+// REQUIRES: hex holds an even number of hex digits (as to_hex makes).
+std::string from_hex(std::string_view hex);
 
 } // namespace billing
