@@ -13,6 +13,7 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <memory>
 #include <random>
 #include <stdexcept>
@@ -95,6 +96,10 @@ protected:
   void TearDown() override
   {
     db.reset();
+    if (!m_scratch.empty()) {
+      std::error_code ec;
+      std::filesystem::remove_all(m_scratch, ec);
+    }
     if (!m_dir.empty()) {
       std::error_code ec;
       std::filesystem::remove_all(m_dir, ec);
@@ -125,6 +130,16 @@ protected:
       std::filesystem::create_directories(m_scratch);
     }
     return m_scratch;
+  }
+
+  // Writes `content` to `name` in this test's scratch folder (removed when
+  // the test ends) and returns its path.
+  std::string file(const std::string& name, const std::string& content)
+  {
+    const auto path = scratch_dir() / name;
+    std::ofstream out(path, std::ios::binary | std::ios::trunc);
+    out << content;
+    return path.string();
   }
 
   std::unique_ptr<Database> db;

@@ -114,25 +114,6 @@ protected:
     migrate_schema();
   }
 
-  void TearDown() override
-  {
-    if (!m_files.empty()) {
-      std::error_code ec;
-      std::filesystem::remove_all(scratch_dir(), ec);
-    }
-    BackendTest::TearDown();
-  }
-
-  std::string file(const std::string& name, const std::string& content)
-  {
-    const auto path = scratch_dir() / name;
-    std::ofstream out(path, std::ios::binary | std::ios::trunc);
-    out << content;
-    out.close();
-    m_files.push_back(path.string());
-    return path.string();
-  }
-
   ImportReport import(ImportKind kind,
                       const std::string& name,
                       const std::string& content,
@@ -152,7 +133,6 @@ protected:
   }
 
 private:
-  std::vector<std::string> m_files;
 };
 
 TEST_P(ImportTest, EachKindImportedTwiceChangesNothingTheSecondTime)

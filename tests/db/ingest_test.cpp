@@ -68,24 +68,6 @@ protected:
     ASSERT_TRUE(accounts.rejected.empty());
   }
 
-  void TearDown() override
-  {
-    if (m_used_scratch) {
-      std::error_code ec;
-      std::filesystem::remove_all(scratch_dir(), ec);
-    }
-    BackendTest::TearDown();
-  }
-
-  std::string file(const std::string& name, const std::string& content)
-  {
-    m_used_scratch = true;
-    const auto path = scratch_dir() / name;
-    std::ofstream out(path, std::ios::binary | std::ios::trunc);
-    out << content;
-    return path.string();
-  }
-
   long long count(const std::string& table)
   {
     return query_ll(*db, "SELECT COUNT(*) FROM " + table);
@@ -146,7 +128,6 @@ protected:
   }
 
 private:
-  bool m_used_scratch = false;
 };
 
 TEST_P(IngestTest, SameFileTwiceIsSkippedAndAddsNothing)

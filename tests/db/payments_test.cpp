@@ -79,24 +79,6 @@ protected:
     ASSERT_EQ(ingest_usage_file(*db, file("usage.csv", k_usage), k_now).accepted, 1);
   }
 
-  void TearDown() override
-  {
-    if (m_used_scratch) {
-      std::error_code ec;
-      std::filesystem::remove_all(scratch_dir(), ec);
-    }
-    BackendTest::TearDown();
-  }
-
-  std::string file(const std::string& name, const std::string& content)
-  {
-    m_used_scratch = true;
-    const auto path = scratch_dir() / name;
-    std::ofstream out(path, std::ios::binary | std::ios::trunc);
-    out << content;
-    return path.string();
-  }
-
   RunOutcome run_to(const char* to, DryRun dry = DryRun::no)
   {
     RunRequest req;
@@ -140,7 +122,6 @@ protected:
   }
 
 private:
-  bool m_used_scratch = false;
 };
 
 TEST_P(PaymentsTest, AccountBelowThresholdGetsRechargeRequestsWithAmountAndIdempotencyKey)

@@ -197,22 +197,7 @@ protected:
         ADD_FAILURE() << "cannot drop " << name << ": " << e.what();
       }
     }
-    if (m_used_scratch) {
-      std::error_code ec;
-      std::filesystem::remove_all(scratch_dir(), ec);
-    }
     BackendTest::TearDown();
-  }
-
-  std::string file(const std::string& name, const std::string& content)
-  {
-    m_used_scratch = true;
-    const auto path = scratch_dir() / name;
-    if (!std::filesystem::exists(path)) {
-      std::ofstream out(path, std::ios::binary | std::ios::trunc);
-      out << content;
-    }
-    return path.string();
   }
 
   // Migrates and loads the shared data set into `target`.
@@ -233,7 +218,6 @@ protected:
   std::string extra_url(const std::string& tag)
   {
     if (GetParam() == Backend::sqlite) {
-      m_used_scratch = true;
       return "sqlite:" + (scratch_dir() / (tag + ".db")).string();
     }
     std::mt19937_64 rng(std::random_device{}());
@@ -321,7 +305,6 @@ protected:
 
 private:
   std::vector<std::string> m_extra_databases;
-  bool m_used_scratch = false;
 };
 
 TEST_P(RunTest, RunOverSeveralDatesEqualsTheSameDatesRunOneByOne)
