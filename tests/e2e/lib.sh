@@ -54,6 +54,15 @@ expect_exit() {
   cat "$E2E_TMP/last.err" >&2
 }
 
+# quiet_ok CMD...: runs CMD with its output kept in $E2E_TMP/quiet.out and
+# quiet.err; fails the test, showing the end of stderr, unless it exits 0.
+# (`expect_exit 0 ... >/dev/null 2>&1` would hide the failure message too.)
+quiet_ok() {
+  local rc=0
+  "$@" >"$E2E_TMP/quiet.out" 2>"$E2E_TMP/quiet.err" || rc=$?
+  [[ $rc == 0 ]] || fail "exit status $rc, expected 0: $*: $(tail -n 5 "$E2E_TMP/quiet.err")"
+}
+
 # assert_eq EXPECTED ACTUAL MSG
 assert_eq() {
   [[ $1 == "$2" ]] || fail "${3:-values differ}: expected '$1', got '$2'"

@@ -37,11 +37,6 @@ crash_cleanup() {
 trap 'crash_rc=$?; crash_cleanup; trap - ERR; set +e; (exit $crash_rc); e2e_cleanup' EXIT
 
 t_start=$(date +%s)
-quiet_ok() { # CMD...: runs CMD quietly; fails the test, showing its output, unless it exits 0
-  local rc=0
-  "$@" >quiet.out 2>quiet.err || rc=$?
-  [[ $rc == 0 ]] || fail "exit status $rc, expected 0: $*: $(tail -n 5 quiet.err)"
-}
 
 # ------------------------------------------------------------ the workload
 

@@ -38,11 +38,6 @@ loss_cleanup() {
 trap 'loss_rc=$?; loss_cleanup; trap - ERR; set +e; (exit $loss_rc); e2e_cleanup' EXIT
 
 t_start=$(date +%s%N)
-quiet_ok() { # CMD...: runs CMD quietly; fails the test, showing its output, unless it exits 0
-  local rc=0
-  "$@" >quiet.out 2>quiet.err || rc=$?
-  [[ $rc == 0 ]] || fail "exit status $rc, expected 0: $*: $(tail -n 5 quiet.err)"
-}
 ms_since() { echo $((($(date +%s%N) - $1) / 1000000)); }
 # Failures of the program found along the way, reported together at the end
 # so that one does not hide the checks after it.

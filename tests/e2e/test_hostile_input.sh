@@ -32,11 +32,6 @@ hostile_cleanup() {
 trap 'hostile_rc=$?; hostile_cleanup; trap - ERR; set +e; (exit $hostile_rc); e2e_cleanup' EXIT
 
 t_start=$(date +%s)
-quiet_ok() { # CMD...: runs CMD quietly; fails the test, showing its output, unless it exits 0
-  local rc=0
-  "$@" >quiet.out 2>quiet.err || rc=$?
-  [[ $rc == 0 ]] || fail "exit status $rc, expected 0: $*: $(tail -n 5 quiet.err)"
-}
 # Failures of the program, reported together at the end so that one does not
 # hide the checks after it.
 deferred=()

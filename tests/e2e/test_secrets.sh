@@ -32,11 +32,6 @@ trap 'secrets_rc=$?; secrets_cleanup; trap - ERR; set +e; (exit $secrets_rc); e2
 t_start=$(date +%s)
 deferred=()
 defer() { deferred+=("$*"); echo "FAILED CHECK: $*" >&2; }
-quiet_ok() { # CMD...: runs CMD quietly; fails the test, showing its output, unless it exits 0
-  local rc=0
-  "$@" >quiet.out 2>quiet.err || rc=$?
-  [[ $rc == 0 ]] || fail "exit status $rc, expected 0: $*: $(tail -n 5 quiet.err)"
-}
 
 rand=$(od -An -N6 -tx1 /dev/urandom | tr -d ' \n')
 # The distinctive core is searched for too, in case quoting or JSON escaping
