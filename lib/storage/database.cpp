@@ -114,6 +114,7 @@ std::string DbUrl::display() const
 
 Database::Database(const DbUrl& url, const std::optional<std::string>& password)
   : m_url(url)
+  , m_password(password)
 {
   try {
     if (url.backend == Backend::sqlite) {
@@ -142,6 +143,11 @@ Database::Database(const DbUrl& url, const std::optional<std::string>& password)
 }
 
 Database::~Database() = default;
+
+std::unique_ptr<Database> Database::open_another() const
+{
+  return std::make_unique<Database>(m_url, m_password);
+}
 
 void Database::exec(const std::string& statement)
 {
@@ -187,18 +193,6 @@ std::string Database::quote(std::string_view text) const
 std::string Database::insert_ignore() const
 {
   return m_url.backend == Backend::sqlite ? "INSERT OR IGNORE" : "INSERT IGNORE";
-}
-
-std::string Database::insert_skipping_duplicates() const
-{
-  return m_url.backend == Backend::sqlite ? "INSERT OR IGNORE" : "INSERT";
-}
-
-std::string Database::skip_duplicates_tail(const std::string& key_column) const
-{
-  return m_url.backend == Backend::sqlite
-           ? std::string()
-           : " ON DUPLICATE KEY UPDATE " + key_column + " = " + key_column;
 }
 
 Transaction::Transaction(Database& db)
@@ -440,7 +434,18 @@ void MultiRowInsert::flush()
   }
   soci::statement statement = (m_db.sql().prepare << m_head + m_buffer + m_tail);
   statement.execute(true);
-  m_rows_affected += statement.get_affected_rows();
+  const long long affected = statement.get_affected_rows();
+  if (m_head.starts_with("INSERT IGNORE")) {
+    // IGNORE also turns a value MySQL would coerce into a warning; only
+    // skipped duplicates (one warning each) are expected.
+    const long long warnings = query_ll(m_db, "SELECT @@warning_count");
+    if (warnings != static_cast<long long>(m_rows) - affected) {
+      throw std::runtime_error("MySQL reported " + std::to_string(warnings) + " warnings for "
+                               + std::to_string(static_cast<long long>(m_rows) - affected)
+                               + " skipped rows of an INSERT IGNORE: a value did not fit");
+    }
+  }
+  m_rows_affected += affected;
   m_rows_written += m_rows;
   m_rows = 0;
   m_buffer.clear();

@@ -49,6 +49,10 @@ public:
   Database(const Database&) = delete;
   Database& operator=(const Database&) = delete;
 
+  // A second connection to the same database (for reading ahead while this
+  // one writes).
+  std::unique_ptr<Database> open_another() const;
+
   soci::session& sql() { return m_sql; }
   Backend backend() const { return m_url.backend; }
   const DbUrl& url() const { return m_url; }
@@ -67,16 +71,14 @@ public:
   // track of the string and would read a later ":word" as a placeholder.
   std::string quote(std::string_view text) const;
 
-  // "INSERT OR IGNORE" / "INSERT IGNORE".
+  // "INSERT OR IGNORE" / "INSERT IGNORE". MySQL's IGNORE would also turn a
+  // value that does not fit into a warning: a MultiRowInsert whose head uses
+  // it checks that every warning is a skipped row, and throws otherwise.
   std::string insert_ignore() const;
-  // For a bulk insert that skips rows whose `key_column` exists (and nothing
-  // else: MySQL's INSERT IGNORE would also swallow data errors): the
-  // statement's head keyword and tail.
-  std::string insert_skipping_duplicates() const;
-  std::string skip_duplicates_tail(const std::string& key_column) const;
 
 private:
   DbUrl m_url;
+  std::optional<std::string> m_password;
   soci::session m_sql;
 };
 

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <stdexcept>
+#include <tuple>
 #include <unordered_map>
 
 namespace billing {
@@ -88,27 +89,45 @@ std::map<std::string, Plan> load_plans(Database& db)
   return out;
 }
 
-std::vector<AccountDayInput> load_pending_chunk(Database& db,
-                                                const std::map<std::string, Plan>& plans,
-                                                Date date,
-                                                long long after_account_id,
-                                                size_t rows_max,
-                                                Shard shard)
+DayChunk load_pending_chunk(Database& db,
+                            const std::map<std::string, Plan>& plans,
+                            Date date,
+                            long long after_account_id,
+                            size_t rows_max,
+                            Shard shard)
 {
-  std::vector<AccountDayInput> inputs;
-  std::unordered_map<long long, size_t> index;
+  const std::string pending = " FROM accounts a LEFT JOIN account_state s ON s.account_id = "
+                              "a.account_id WHERE a.cycle_anchor <= "
+                              + q(date) + " AND (s.state_date IS NULL OR s.state_date < " + q(date)
+                              + ")" + shard_filter("a.account_id", shard);
+  // The first pending account fixes the chunk's block (ORDER BY and LIMIT,
+  // not MIN, so both databases walk the key and stop at the first match).
+  long long first = 0;
   {
     soci::rowset<soci::row> rows =
-      db.sql().prepare
-      << "SELECT a.account_id, a.plan_id, a.cycle_anchor, a.auto_recharge, "
-         "a.recharge_threshold, a.recharge_credits, a.max_recharges_per_day, s.state_date, "
-         "s.overdraft, s.next_lot_seq, s.last_cycle_index, s.sending_enabled "
-         "FROM accounts a LEFT JOIN account_state s ON s.account_id = a.account_id "
-         "WHERE a.account_id > "
-           + std::to_string(after_account_id) + " AND a.cycle_anchor <= " + q(date)
-           + " AND (s.state_date IS NULL OR s.state_date < " + q(date) + ")"
-           + shard_filter("a.account_id", shard) + " ORDER BY a.account_id LIMIT "
-           + std::to_string(rows_max);
+      db.sql().prepare << "SELECT a.account_id" + pending + " AND a.account_id > "
+                            + std::to_string(after_account_id) + " ORDER BY a.account_id LIMIT 1";
+    for (const auto& r : rows) {
+      first = as_ll(r, 0);
+    }
+  }
+  DayChunk chunk;
+  if (first == 0) {
+    return chunk;
+  }
+  std::vector<AccountDayInput>& inputs = chunk.inputs;
+  std::unordered_map<long long, size_t> index;
+  const long long block = account_block(first);
+  {
+    soci::rowset<soci::row> rows =
+      db.sql().prepare << "SELECT a.account_id, a.plan_id, a.cycle_anchor, a.auto_recharge, "
+                          "a.recharge_threshold, a.recharge_credits, a.max_recharges_per_day, "
+                          "s.state_date, s.overdraft, s.next_lot_seq, s.last_cycle_index, "
+                          "s.sending_enabled"
+                            + pending + " AND a.account_id >= " + std::to_string(first)
+                            + " AND a.account_id < "
+                            + std::to_string((block + 1) * k_account_block_size)
+                            + " ORDER BY a.account_id LIMIT " + std::to_string(rows_max);
     for (const auto& r : rows) {
       AccountDayInput in;
       in.date = date;
@@ -144,61 +163,94 @@ std::vector<AccountDayInput> load_pending_chunk(Database& db,
     }
   }
   if (inputs.empty()) {
-    return inputs;
+    return chunk;
   }
-  const std::string ids = id_list(inputs);
+  // The chunk is a range of ids; rows of accounts in it but not of the chunk
+  // (closed already, not started, of another shard) are read and skipped.
+  const std::string range = " account_id BETWEEN " + std::to_string(first) + " AND "
+                            + std::to_string(inputs.back().settings.account_id);
+  const auto input_of = [&](const soci::row& r) -> AccountDayInput* {
+    const auto it = index.find(as_ll(r, 0));
+    return it == index.end() ? nullptr : &inputs[it->second];
+  };
   const std::string end_us = std::to_string(start_of(date.next()).us);
   {
     soci::rowset<soci::row> rows =
       db.sql().prepare << "SELECT account_id, lot_seq, kind, source, granted, remaining, "
-                          "valid_from_us, expires_at_us FROM lots WHERE account_id IN "
-                            + ids + " AND remaining > 0";
+                          "valid_from_us, expires_at_us FROM lots WHERE"
+                            + range + " AND remaining > 0";
     for (const auto& r : rows) {
-      inputs[index.at(as_ll(r, 0))].state.lots.push_back(read_lot(r, 1));
+      if (AccountDayInput* in = input_of(r)) {
+        in->state.lots.push_back(read_lot(r, 1));
+      }
     }
   }
   {
     soci::rowset<soci::row> rows =
       db.sql().prepare << "SELECT account_id, purchase_id, purchased_us, credits, amount_cents "
-                          "FROM purchases WHERE applied_date IS NULL AND account_id IN "
-                            + ids + " AND purchased_us < " + end_us;
+                          "FROM purchases WHERE applied_date IS NULL AND"
+                            + range + " AND purchased_us < " + end_us;
     for (const auto& r : rows) {
-      Purchase p;
-      p.purchase_id = as_str(r, 1);
-      p.purchased_at = Instant{ as_ll(r, 2) };
-      p.credits = Credits{ as_ll(r, 3) };
-      p.amount_cents = as_ll(r, 4);
-      inputs[index.at(as_ll(r, 0))].purchases.push_back(std::move(p));
+      if (AccountDayInput* in = input_of(r)) {
+        Purchase p;
+        p.purchase_id = as_str(r, 1);
+        p.purchased_at = Instant{ as_ll(r, 2) };
+        p.credits = Credits{ as_ll(r, 3) };
+        p.amount_cents = as_ll(r, 4);
+        in->purchases.push_back(std::move(p));
+      }
     }
   }
   {
-    soci::rowset<soci::row> rows = db.sql().prepare
-                                   << "SELECT account_id, occurred_us, credits FROM usage_events "
-                                      "WHERE charged_date = "
-                                        + q(date) + " AND account_id IN " + ids;
+    // The charges rows, keyed as the table is (the business date aside).
+    std::map<std::tuple<long long, std::string, std::string>, ChargeRow> charges;
+    soci::rowset<soci::row> rows =
+      db.sql().prepare << "SELECT account_id, occurred_us, credits, channel, occurred_date, "
+                          "units, platform_credits FROM usage_events WHERE charged_date = "
+                            + q(date) + " AND account_block = " + std::to_string(block) + " AND"
+                            + range;
     for (const auto& r : rows) {
-      inputs[index.at(as_ll(r, 0))].usage.push_back(
-        UsageCharge{ Instant{ as_ll(r, 1) }, Credits{ as_ll(r, 2) } });
+      AccountDayInput* in = input_of(r);
+      if (!in) {
+        continue;
+      }
+      const long long credits = as_ll(r, 2);
+      in->usage.push_back(UsageCharge{ Instant{ as_ll(r, 1) }, Credits{ credits } });
+      ChargeRow& c = charges[{ in->settings.account_id, as_str(r, 3), as_str(r, 4) }];
+      ++c.events;
+      c.units += as_ll(r, 5);
+      c.credits += credits;
+      c.platform_credits += as_opt_ll(r, 6).value_or(0);
+    }
+    chunk.charges.reserve(charges.size());
+    for (auto& [key, row] : charges) {
+      row.account_id = std::get<0>(key);
+      row.channel = std::get<1>(key);
+      row.occurred_date = std::get<2>(key);
+      chunk.charges.push_back(std::move(row));
     }
   }
   {
     soci::rowset<soci::row> rows =
       db.sql().prepare << "SELECT account_id, lot_seq, idempotency_key FROM payment_requests "
-                          "WHERE status = 'failed' AND revoked_date IS NULL AND account_id IN "
-                            + ids;
+                          "WHERE status = 'failed' AND revoked_date IS NULL AND"
+                            + range;
     for (const auto& r : rows) {
-      inputs[index.at(as_ll(r, 0))].revocations.push_back(Revocation{ as_ll(r, 1), as_str(r, 2) });
+      if (AccountDayInput* in = input_of(r)) {
+        in->revocations.push_back(Revocation{ as_ll(r, 1), as_str(r, 2) });
+      }
     }
   }
-  return inputs;
+  return chunk;
 }
 
 void write_chunk(Database& db,
                  Date date,
-                 const std::vector<AccountDayInput>& inputs,
+                 const DayChunk& chunk,
                  const std::vector<AccountDayResult>& results,
                  DayTotals& totals)
 {
+  const std::vector<AccountDayInput>& inputs = chunk.inputs;
   BILLING_REQUIRE(inputs.size() == results.size());
   if (inputs.empty()) {
     return;
@@ -330,16 +382,24 @@ void write_chunk(Database& db,
   sending.flush();
   payments.flush();
 
+  MultiRowInsert charges(db,
+                         "INSERT INTO charges (business_date, account_id, channel, "
+                         "occurred_date, events, units, credits, platform_credits)");
+  for (const ChargeRow& c : chunk.charges) {
+    charges.row()
+      .value(day)
+      .value(c.account_id)
+      .value(c.channel)
+      .value(c.occurred_date)
+      .value(c.events)
+      .value(c.units)
+      .value(c.credits)
+      .value(c.platform_credits);
+  }
+  charges.flush();
+
   const std::string ids = id_list(inputs);
   const std::string end_us = std::to_string(start_of(date.next()).us);
-  // The charges rows of these accounts, from the events the engine charged
-  // (a range of the usage table's key per account).
-  db.exec("INSERT INTO charges (business_date, account_id, channel, occurred_date, events, "
-          "units, credits, platform_credits) SELECT "
-          + q(date)
-          + ", account_id, channel, occurred_date, COUNT(*), SUM(units), SUM(credits), "
-            "SUM(COALESCE(platform_credits, 0)) FROM usage_events WHERE charged_date = "
-          + q(date) + " AND account_id IN " + ids + " GROUP BY account_id, channel, occurred_date");
   db.exec("UPDATE purchases SET applied_date = " + q(date)
           + " WHERE applied_date IS NULL AND account_id IN " + ids + " AND purchased_us < "
           + end_us);

@@ -37,24 +37,55 @@ struct DayTotals
   long long resumed = 0;
 };
 
+// Usage events are clustered by (charge date, account block, file, line)
+// (sql/*/002_clustered_layout.sql): a block is a range of 4096 account ids, so
+// a day's events are appended at one point per block, and a chunk of accounts
+// never spans two blocks, so its events are one range of the key.
+constexpr long long k_account_block_size = 4096;
+constexpr long long account_block(long long account_id)
+{
+  return account_id / k_account_block_size;
+}
+
+// One charges row (SPEC 9.3): a chunk's events of one account, channel and
+// occurred date.
+struct ChargeRow
+{
+  long long account_id = 0;
+  std::string channel;
+  std::string occurred_date;
+  long long events = 0;
+  long long units = 0;
+  long long credits = 0;
+  long long platform_credits = 0;
+};
+
+// A chunk of accounts with everything the engine needs, and the charges rows
+// of their events, in key order.
+struct DayChunk
+{
+  std::vector<AccountDayInput> inputs;
+  std::vector<ChargeRow> charges;
+};
+
 // The plans by id. Throws when a stored plan is malformed (a bug).
 std::map<std::string, Plan> load_plans(Database& db);
 
 // The next accounts (by id, after `after_account_id`) that take part in `date`
-// and have not been closed for it yet, at most `rows_max`, with all their
-// inputs for the engine.
-std::vector<AccountDayInput> load_pending_chunk(Database& db,
-                                                const std::map<std::string, Plan>& plans,
-                                                Date date,
-                                                long long after_account_id,
-                                                size_t rows_max,
-                                                Shard shard);
+// and have not been closed for it yet: at most `rows_max`, all in the account
+// block of the first, with all their inputs for the engine.
+DayChunk load_pending_chunk(Database& db,
+                            const std::map<std::string, Plan>& plans,
+                            Date date,
+                            long long after_account_id,
+                            size_t rows_max,
+                            Shard shard);
 
-// Writes the results of a chunk (inputs in the same order) and marks the
-// accounts closed for `date`. Adds to `totals`.
+// Writes the results of a chunk (in the order of its inputs) and its charges
+// rows, and marks the accounts closed for `date`. Adds to `totals`.
 void write_chunk(Database& db,
                  Date date,
-                 const std::vector<AccountDayInput>& inputs,
+                 const DayChunk& chunk,
                  const std::vector<AccountDayResult>& results,
                  DayTotals& totals);
 

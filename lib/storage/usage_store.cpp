@@ -83,11 +83,10 @@ public:
     , m_file(std::move(file))
     , m_now(now)
     , m_events(db,
-               db.insert_skipping_duplicates()
-                 + " INTO usage_events (event_id, account_id, channel, occurred_us, "
-                   "occurred_date, status, chars, duration_s, platform_credits, units, credits, "
-                   "file_id, line, ingest_us, charged_date)",
-               db.skip_duplicates_tail("event_id"))
+               db.insert_ignore()
+                 + " INTO usage_events (charged_date, account_block, file_id, line, "
+                   "account_id, event_id, channel, occurred_us, occurred_date, status, chars, "
+                   "duration_s, platform_credits, units, credits, ingest_us)")
     , m_rejects(db,
                 "INSERT INTO rejects (file_id, file, line, event_id, reason, raw_hex, "
                 "ingest_date, status)")
@@ -148,18 +147,22 @@ private:
   {
     const size_t first_row = m_events.rows_written();
     const size_t unchanged_before = m_events.unchanged_rows().size();
-    // In the table's key order: the pages of the clustered index are then
-    // visited in order. Stable, so of two lines with one event id the first
-    // in the file wins.
+    // In the table's key order (charge date, account block, file, line): each
+    // block's rows are appended at its end. Stable, so of two lines with one
+    // event id the first in the file wins.
     std::stable_sort(m_batch.begin(), m_batch.end(), [](const Candidate& a, const Candidate& b) {
-      return std::tie(a.charge_date, a.event.account_id)
-             < std::tie(b.charge_date, b.event.account_id);
+      return std::tuple(a.charge_date, account_block(a.event.account_id))
+             < std::tuple(b.charge_date, account_block(b.event.account_id));
     });
     for (const Candidate& c : m_batch) {
       const UsageEvent& e = c.event;
       m_events.row()
-        .value(e.event_id)
+        .value(format_date(c.charge_date))
+        .value(account_block(e.account_id))
+        .value(m_file_id)
+        .value(c.line)
         .value(e.account_id)
+        .value(e.event_id)
         .value(to_string(e.channel))
         .value(e.occurred_at.us)
         .value(format_date(date_of(e.occurred_at)))
@@ -169,17 +172,18 @@ private:
         .value(e.platform_credits)
         .value(e.units)
         .value(e.credits.n)
-        .value(m_file_id)
-        .value(c.line)
-        .value(m_now.us)
-        .value(format_date(c.charge_date));
+        .value(m_now.us);
     }
+    const long long affected_before = m_events.rows_affected();
     m_events.flush();
     // Which rows need a look-up: on SQLite exactly those it skipped; MySQL
-    // counts a skipped duplicate as affected (SOCI connects with
-    // CLIENT_FOUND_ROWS), so there the whole batch is looked up.
-    std::vector<bool> look_up(m_batch.size(), m_db.backend() == Backend::mysql);
-    bool any = m_db.backend() == Backend::mysql;
+    // only says how many it skipped, so when it skipped any the whole batch
+    // is looked up.
+    const bool mysql_skipped =
+      m_db.backend() == Backend::mysql
+      && m_events.rows_affected() - affected_before != static_cast<long long>(m_batch.size());
+    std::vector<bool> look_up(m_batch.size(), mysql_skipped);
+    bool any = mysql_skipped;
     const auto& unchanged = m_events.unchanged_rows();
     for (size_t i = unchanged_before; i < unchanged.size(); ++i) {
       look_up[unchanged[i] - first_row] = true;

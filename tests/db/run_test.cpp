@@ -276,7 +276,8 @@ protected:
     DayTotals totals;
     const auto close_chunk = [&](bool commit) {
       Transaction tx(c);
-      const auto inputs = load_pending_chunk(c, plans, d, after, 1, Shard{});
+      const DayChunk chunk = load_pending_chunk(c, plans, d, after, 1, Shard{});
+      const std::vector<AccountDayInput>& inputs = chunk.inputs;
       if (inputs.empty()) {
         return false;
       }
@@ -284,7 +285,7 @@ protected:
       for (const AccountDayInput& in : inputs) {
         results.push_back(close_account_day(in));
       }
-      write_chunk(c, d, inputs, results, totals);
+      write_chunk(c, d, chunk, results, totals);
       if (commit) {
         tx.commit();
         after = inputs.back().settings.account_id;
