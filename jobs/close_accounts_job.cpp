@@ -21,7 +21,7 @@ void CloseAccountsJob::run(JobContext& ctx)
   // (where the earlier dates of a catch-up are visible only to it).
   std::unique_ptr<Database> reader;
   if (ctx.dry_run == DryRun::no) {
-    reader = ctx.db.open_another();
+    reader = ctx.db.open_reader();
   }
   Database& read_db = reader ? *reader : ctx.db;
   const auto load = [&](long long after) {

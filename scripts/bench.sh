@@ -34,7 +34,7 @@ cleanup() {
   rm -rf "$work"
 }
 trap cleanup EXIT
-bash scripts/mariadb.sh start "$mdb" >/dev/null
+MARIADB_BUFFER_POOL=${MARIADB_BUFFER_POOL:-2G} bash scripts/mariadb.sh start "$mdb" >/dev/null
 # shellcheck source=/dev/null
 source "$mdb/env"
 export BILLING_DB_PASSWORD=$BILLING_TEST_MYSQL_PASSWORD

@@ -1,13 +1,17 @@
 #include "storage/database.hpp"
 
+#include "util/assert.hpp"
 #include "util/errors.hpp"
 
 #include <soci/mysql/soci-mysql.h>
 #include <soci/sqlite3/soci-sqlite3.h>
 
+#include <algorithm>
 #include <cctype>
 #include <charconv>
 #include <cmath>
+#include <cstdio>
+#include <cstring>
 
 namespace billing {
 
@@ -37,6 +41,37 @@ std::string connection_string(const DbUrl& url, const std::optional<std::string>
     cs += " password='" + *password + "'";
   }
   return cs;
+}
+
+// LOAD DATA LOCAL INFILE reads from this in-memory buffer, never from a file:
+// the handler serves whatever the server asks for from the buffer, so a
+// server cannot make the client send a file of this machine.
+struct InfileSource
+{
+  std::string_view data;
+};
+
+int infile_init(void** state, const char* /*filename*/, void* userdata)
+{
+  *state = userdata;
+  return 0;
+}
+
+int infile_read(void* state, char* buf, unsigned int buf_len)
+{
+  auto* source = static_cast<InfileSource*>(state);
+  const size_t n = std::min<size_t>(buf_len, source->data.size());
+  std::memcpy(buf, source->data.data(), n);
+  source->data.remove_prefix(n);
+  return static_cast<int>(n);
+}
+
+void infile_end(void* /*state*/) {}
+
+int infile_error(void* /*state*/, char* message, unsigned int message_len)
+{
+  std::snprintf(message, message_len, "billing: bulk load buffer unavailable");
+  return 2000; // CR_UNKNOWN_ERROR
 }
 
 // Removes every occurrence of the secret from a message.
@@ -144,9 +179,13 @@ Database::Database(const DbUrl& url, const std::optional<std::string>& password)
 
 Database::~Database() = default;
 
-std::unique_ptr<Database> Database::open_another() const
+std::unique_ptr<Database> Database::open_reader() const
 {
-  return std::make_unique<Database>(m_url, m_password);
+  auto reader = std::make_unique<Database>(m_url, m_password);
+  if (m_url.backend == Backend::sqlite) {
+    reader->exec("PRAGMA cache_size=-8192");
+  }
+  return reader;
 }
 
 void Database::exec(const std::string& statement)
@@ -270,6 +309,24 @@ MultiRowInsert::MultiRowInsert(Database& db,
   , m_rows_max(rows_max)
   , m_bytes_max(bytes_max)
 {
+  // On MySQL a plain insert (no upsert tail) is sent as LOAD DATA LOCAL
+  // INFILE from memory, about 1.5 times the rows per second of a multi-row
+  // INSERT; in bigger batches, since its rows are streamed, not parsed.
+  if (m_db.backend() == Backend::mysql && m_tail.empty()) {
+    const size_t into = m_head.find(" INTO ");
+    BILLING_REQUIRE(into != std::string::npos);
+    const std::string target = m_head.substr(into + 6); // "table (a, b, c)"
+    const size_t paren = target.find('(');
+    BILLING_REQUIRE(paren != std::string::npos);
+    m_load = "LOAD DATA LOCAL INFILE 'billing-bulk'"
+             + std::string(m_head.starts_with("INSERT IGNORE") ? " IGNORE" : "") + " INTO TABLE "
+             + target.substr(0, paren)
+             + "CHARACTER SET utf8mb4 FIELDS TERMINATED BY ',' OPTIONALLY ENCLOSED BY '\"' "
+               "ESCAPED BY '' "
+             + target.substr(paren);
+    m_rows_max = std::max<size_t>(m_rows_max, 20'000);
+    m_bytes_max = std::max<size_t>(m_bytes_max, 8 << 20);
+  }
 }
 
 MultiRowInsert::~MultiRowInsert() = default;
@@ -336,7 +393,7 @@ void MultiRowInsert::end_row_if_open()
     ++m_rows_written;
     return;
   }
-  m_buffer += ')';
+  m_buffer += m_load.empty() ? ')' : '\n';
   ++m_rows;
   if (m_rows >= m_rows_max || m_buffer.size() >= m_bytes_max) {
     flush();
@@ -349,7 +406,7 @@ MultiRowInsert& MultiRowInsert::row()
   m_row_open = true;
   m_first_value = true;
   m_column = 0;
-  if (m_db.backend() == Backend::mysql) {
+  if (m_db.backend() == Backend::mysql && m_load.empty()) {
     m_buffer += m_rows == 0 ? " VALUES (" : ",(";
   }
   return *this;
@@ -396,7 +453,20 @@ MultiRowInsert& MultiRowInsert::value(std::string_view text)
     return *this;
   }
   separator();
-  m_buffer += m_db.quote(text);
+  if (m_load.empty()) {
+    m_buffer += m_db.quote(text);
+    return *this;
+  }
+  // Enclosed in double quotes, a quote doubled; nothing else is special
+  // (ESCAPED BY ''), and an enclosed "NULL" is text.
+  m_buffer += '"';
+  for (char c : text) {
+    if (c == '"') {
+      m_buffer += '"';
+    }
+    m_buffer += c;
+  }
+  m_buffer += '"';
   return *this;
 }
 
@@ -432,17 +502,32 @@ void MultiRowInsert::flush()
   if (m_db.backend() == Backend::sqlite || m_rows == 0) {
     return;
   }
-  soci::statement statement = (m_db.sql().prepare << m_head + m_buffer + m_tail);
-  statement.execute(true);
-  const long long affected = statement.get_affected_rows();
-  if (m_head.starts_with("INSERT IGNORE")) {
-    // IGNORE also turns a value MySQL would coerce into a warning; only
-    // skipped duplicates (one warning each) are expected.
+  long long affected = 0;
+  if (m_load.empty()) {
+    soci::statement statement = (m_db.sql().prepare << m_head + m_buffer + m_tail);
+    statement.execute(true);
+    affected = statement.get_affected_rows();
+  } else {
+    InfileSource source{ m_buffer };
+    MYSQL* conn = static_cast<soci::mysql_session_backend*>(m_db.sql().get_backend())->conn_;
+    mysql_set_local_infile_handler(
+      conn, infile_init, infile_read, infile_end, infile_error, &source);
+    soci::statement statement = (m_db.sql().prepare << m_load);
+    statement.execute(true);
+    affected = statement.get_affected_rows();
+  }
+  const long long rows = static_cast<long long>(m_rows);
+  if (!m_load.empty() || m_head.starts_with("INSERT IGNORE")) {
+    // LOAD DATA LOCAL, like INSERT IGNORE, turns a duplicate key or a value
+    // that does not fit into a warning, whatever the SQL mode. Only skipped
+    // duplicates of an IGNORE insert (one warning each) are accepted.
+    const bool ignore = m_head.starts_with("INSERT IGNORE");
     const long long warnings = query_ll(m_db, "SELECT @@warning_count");
-    if (warnings != static_cast<long long>(m_rows) - affected) {
-      throw std::runtime_error("MySQL reported " + std::to_string(warnings) + " warnings for "
-                               + std::to_string(static_cast<long long>(m_rows) - affected)
-                               + " skipped rows of an INSERT IGNORE: a value did not fit");
+    if (warnings != rows - affected || (!ignore && affected != rows)) {
+      throw std::runtime_error("MySQL stored " + std::to_string(affected) + " of "
+                               + std::to_string(rows) + " rows into " + m_head.substr(0, 60)
+                               + "... with " + std::to_string(warnings)
+                               + " warnings: a duplicate key or a value that does not fit");
     }
   }
   m_rows_affected += affected;

@@ -12,10 +12,12 @@
 
 #include <algorithm>
 #include <fstream>
+#include <future>
 #include <sstream>
 #include <tuple>
 #include <unordered_map>
 #include <unordered_set>
+#include <variant>
 
 namespace billing {
 
@@ -72,6 +74,16 @@ struct Candidate
   Date charge_date;
 };
 
+struct RejectedLine
+{
+  long long line = 0;
+  std::string event_id;
+  RejectReason reason = RejectReason::bad_column_count;
+  std::string raw;
+};
+
+using LineOutcome = std::variant<Candidate, RejectedLine>;
+
 // Writes events and rejects of one file (or of the retry), deciding
 // duplicates against the database and the batch.
 class EventWriter
@@ -91,6 +103,16 @@ public:
                 "INSERT INTO rejects (file_id, file, line, event_id, reason, raw_hex, "
                 "ingest_date, status)")
   {
+  }
+
+  void apply(LineOutcome outcome)
+  {
+    if (auto* c = std::get_if<Candidate>(&outcome)) {
+      add(std::move(*c));
+    } else {
+      const auto& r = std::get<RejectedLine>(outcome);
+      reject(r.line, r.event_id, r.reason, r.raw);
+    }
   }
 
   // Queues a parsed event; duplicates are resolved at flush.
@@ -157,7 +179,7 @@ private:
     for (const Candidate& c : m_batch) {
       const UsageEvent& e = c.event;
       m_events.row()
-        .value(format_date(c.charge_date))
+        .value(date_text(c.charge_date))
         .value(account_block(e.account_id))
         .value(m_file_id)
         .value(c.line)
@@ -165,7 +187,7 @@ private:
         .value(e.event_id)
         .value(to_string(e.channel))
         .value(e.occurred_at.us)
-        .value(format_date(date_of(e.occurred_at)))
+        .value(date_text(date_of(e.occurred_at)))
         .value(e.status)
         .value(e.chars)
         .value(e.duration_s)
@@ -258,7 +280,18 @@ private:
     m_batch.clear();
   }
 
+  // A file's events fall on a handful of dates: each is formatted once.
+  const std::string& date_text(Date d)
+  {
+    auto it = m_date_texts.find(d.days);
+    if (it == m_date_texts.end()) {
+      it = m_date_texts.emplace(d.days, format_date(d)).first;
+    }
+    return it->second;
+  }
+
   Database& m_db;
+  std::unordered_map<int, std::string> m_date_texts;
   long long m_file_id;
   std::string m_file;
   Instant m_now;
@@ -267,26 +300,27 @@ private:
   std::vector<Candidate> m_batch;
 };
 
-// Parses and classifies one record into the writer.
-void handle_record(const UsageHeader& header,
-                   const CsvRecord& record,
-                   const RateCard& card,
-                   const OpenDates& accounts,
-                   EventWriter& writer)
+// Parses and classifies one record: an event to store (or a duplicate, found
+// at flush), or a rejected line. Touches no database, so the parsing of one
+// batch runs while the previous one is written.
+LineOutcome handle_record(const UsageHeader& header,
+                          const CsvRecord& record,
+                          const RateCard& card,
+                          const OpenDates& accounts)
 {
   auto parsed = parse_usage_record(header, record, card);
   if (const auto* reason = std::get_if<RejectReason>(&parsed)) {
-    writer.reject(record.line, header.event_id_of(record), *reason, record.raw);
-    return;
+    return RejectedLine{
+      record.line, std::string(header.event_id_of(record)), *reason, record.raw
+    };
   }
   auto& event = std::get<UsageEvent>(parsed);
   const auto open = accounts.find(event.account_id);
   if (open == accounts.end()) {
-    writer.reject(record.line, event.event_id, RejectReason::unknown_account, record.raw);
-    return;
+    return RejectedLine{ record.line, event.event_id, RejectReason::unknown_account, record.raw };
   }
   const Date charge_date{ std::max(date_of(event.occurred_at).days, open->second) };
-  writer.add(Candidate{ std::move(event), record.line, record.raw, charge_date });
+  return Candidate{ std::move(event), record.line, record.raw, charge_date };
 }
 
 } // namespace
@@ -393,15 +427,37 @@ IngestReport ingest_usage_file(Database& db,
   const RateCard card = load_rate_card(db);
   const auto accounts = load_open_dates(db);
   EventWriter writer(db, file_id, valid_utf8(path), now);
+  // Two batches in flight at most: this thread parses one while another
+  // writes the one before (in file order, on the one connection).
+  std::vector<LineOutcome> batch;
+  std::future<void> writing;
+  const auto hand_over = [&] {
+    if (writing.valid()) {
+      writing.get();
+    }
+    writing = std::async(std::launch::async, [&writer, lines = std::move(batch)]() mutable {
+      for (LineOutcome& line : lines) {
+        writer.apply(std::move(line));
+      }
+    });
+    batch = {};
+    batch.reserve(k_batch_events);
+  };
+  batch.reserve(k_batch_events);
   long long bytes_seen = 0;
   while (reader.next(record)) {
     ++report.lines;
     bytes_seen += static_cast<long long>(record.raw.size()) + 1;
-    handle_record(header, record, card, accounts, writer);
+    batch.push_back(handle_record(header, record, card, accounts));
+    if (batch.size() >= k_batch_events) {
+      hand_over();
+    }
     if (progress && report.lines % 65536 == 0) {
       progress(bytes_seen, st.st_size);
     }
   }
+  hand_over();
+  writing.get();
   writer.flush();
   report.blank_lines = reader.blank_lines();
   report.accepted = writer.accepted;
@@ -469,7 +525,7 @@ RetryReport retry_rejects(Database& db, Instant now)
     record.error = split_csv_record(record.raw, record.fields);
     EventWriter writer(db, p.file_id, p.file, now);
     writer.write_rejects = false;
-    handle_record(std::get<UsageHeader>(header_or), record, card, accounts, writer);
+    writer.apply(handle_record(std::get<UsageHeader>(header_or), record, card, accounts));
     writer.flush();
     if (writer.rejected == 0) {
       resolved.push_back(p.reject_id);

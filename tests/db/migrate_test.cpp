@@ -48,4 +48,48 @@ TEST_P(MigrateTest, DefaultRateCardIsSeeded)
   EXPECT_EQ(query_ll(*db, "SELECT credits_per_unit FROM rate_card WHERE channel = 'ringless'"), 2);
 }
 
+TEST_P(MigrateTest, Version2KeepsEveryRowOfAVersion1Database)
+{
+  // A version-1 database with a row in each table version 2 rebuilds.
+  const auto all = migrations_for(db->backend());
+  ASSERT_GE(all.size(), 2u);
+  ASSERT_EQ(all[0].version, 1);
+  for (const std::string& statement : all[0].statements) {
+    db->exec(statement);
+  }
+  db->exec("INSERT INTO schema_version VALUES (1, '001_init.sql', 0)");
+  db->exec("INSERT INTO account_state VALUES (9000, '2026-11-01', 5, 3, 0, 1)");
+  db->exec("INSERT INTO lots VALUES (9000, 1, 'plan', 'cycle:0', 50, 40, 0, 10, '2026-11-01')");
+  db->exec("INSERT INTO ledger (idempotency_key, account_id, business_date, kind, at_us, "
+           "credits, lot_seq, late) VALUES ('9000:2026-11-01:1', 9000, '2026-11-01', 'grant', "
+           "0, 50, 1, 0)");
+  db->exec("INSERT INTO usage_events (charged_date, account_id, event_id, channel, occurred_us, "
+           "occurred_date, status, chars, duration_s, platform_credits, units, credits, "
+           "file_id, line, ingest_us) VALUES ('2026-11-01', 9000, 'e1', 'sms', 1, "
+           "'2026-11-01', 'sent', 10, NULL, NULL, 1, 1, 1, 2, 3)");
+  db->exec("INSERT INTO charges VALUES ('2026-11-01', 9000, 'sms', '2026-11-01', 1, 1, 1, 0)");
+  db->exec("INSERT INTO reconciliation VALUES ('2026-11-01', 9000, 0, 50, 0, 0, 1, 0, 0, 49, "
+           "0, 1, 1, 0)");
+  db->exec("INSERT INTO sending_changes VALUES (9000, '2026-11-01', 1, 'credits available')");
+
+  const MigrateResult r = migrate(*db);
+  EXPECT_EQ(r.from_version, 1);
+  EXPECT_EQ(r.to_version, latest_schema_version(db->backend()));
+  using billing::testing::dump;
+  EXPECT_EQ(dump(*db,
+                 "SELECT account_block, file_id, line, account_id, event_id, chars, "
+                 "duration_s FROM usage_events"),
+            "'2','1','2','9000','e1','10',NULL\n");
+  EXPECT_EQ(dump(*db, "SELECT * FROM account_state"), "'9000','2026-11-01','5','3','0','1'\n");
+  EXPECT_EQ(dump(*db, "SELECT account_id, source, remaining FROM lots"), "'9000','cycle:0','40'\n");
+  EXPECT_EQ(dump(*db, "SELECT idempotency_key, credits FROM ledger"), "'9000:2026-11-01:1','50'\n");
+  EXPECT_EQ(query_ll(*db, "SELECT events FROM charges"), 1);
+  EXPECT_EQ(query_ll(*db, "SELECT closing FROM reconciliation"), 49);
+  EXPECT_EQ(query_ll(*db, "SELECT enabled FROM sending_changes"), 1);
+  // The keys are enforced after the rebuild.
+  EXPECT_THROW(db->exec("INSERT INTO lots VALUES (9000, 2, 'plan', 'cycle:0', 1, 1, 0, 10, "
+                        "'2026-11-02')"),
+               std::exception);
+}
+
 BILLING_ON_BOTH_BACKENDS(MigrateTest);

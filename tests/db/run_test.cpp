@@ -421,6 +421,66 @@ TEST_P(RunTest, InterruptedDateResumedByCloseAccountsJobWithChunkSizeOneEqualsUn
   expect_same_books(uninterrupted, books(*c));
 }
 
+TEST_P(RunTest, AccountsOfManyBlocksAreClosedBlockByBlockWithTheirOwnEvents)
+{
+  // Ids on both sides of block edges (4,096 ids a block) and one far away;
+  // the account at index i sends i + 1 one-credit SMS on 11-01.
+  const std::vector<long long> ids = { 4095, 4096, 4097, 8191, 12288, 1LL << 40 };
+  std::string accounts = "account_id,plan_id,cycle_anchor,auto_recharge,recharge_threshold,"
+                         "recharge_credits,max_recharges_per_day\n";
+  std::string usage =
+    "event_id,account_id,channel,occurred_at,status,chars,duration_s,platform_credits\n";
+  std::string expected;
+  for (size_t i = 0; i < ids.size(); ++i) {
+    const std::string id = std::to_string(ids[i]);
+    accounts += id + ",SMALL,2026-10-30,0,0,0,1\n";
+    for (size_t k = 0; k <= i; ++k) {
+      usage += "b" + id + "-" + std::to_string(k) + "," + id + ",sms,2026-11-01T0"
+               + std::to_string(k) + ":00:00Z,delivered,10,,1\n";
+    }
+    expected += "'" + id + "','" + std::to_string(i + 1) + "'\n";
+  }
+  const auto prepare = [&](Database& target) {
+    migrate(target);
+    ASSERT_TRUE(
+      import_csv(target, ImportKind::plans, file("plans.csv", k_plans), k_now).rejected.empty());
+    ASSERT_TRUE(import_csv(target, ImportKind::accounts, file("blocks.csv", accounts), k_now)
+                  .rejected.empty());
+    ASSERT_EQ(ingest_usage_file(target, file("blocks-usage.csv", usage), k_now).accepted, 21);
+  };
+  const Date first = date("2026-10-30");
+  const Date day = date("2026-11-01");
+
+  auto whole = open(extra_url("blocks"));
+  prepare(*whole);
+  ASSERT_EQ(run(*whole, first, day).dates.size(), 3u);
+  EXPECT_EQ(dump(*whole,
+                 "SELECT account_id, usage_events FROM reconciliation WHERE business_date = "
+                 "'2026-11-01' ORDER BY account_id"),
+            expected);
+  EXPECT_EQ(dump(*whole,
+                 "SELECT account_id, events FROM charges WHERE business_date = '2026-11-01' "
+                 "ORDER BY account_id"),
+            expected);
+
+  // One account per chunk gives the same books.
+  auto by_one = open(extra_url("blocks_by_one"));
+  prepare(*by_one);
+  for (Date d = first; d <= day; d = d.next()) {
+    {
+      Transaction tx(*by_one);
+      mark_day_started(*by_one, d, k_now);
+      tx.commit();
+    }
+    DayTotals totals;
+    JobContext ctx{ *by_one, d, DryRun::no, Shard{}, totals, {}, [] { return k_now; } };
+    CloseAccountsJob(1).run(ctx);
+    CompleteDayJob().run(ctx);
+    EXPECT_EQ(totals.accounts, static_cast<long long>(ids.size())) << format_date(d);
+  }
+  expect_same_books(books(*whole), books(*by_one));
+}
+
 TEST_P(RunTest, RerunningACompletedDateChangesNothing)
 {
   run(*db, k_first, k_last);
