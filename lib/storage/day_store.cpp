@@ -160,6 +160,7 @@ DayChunk load_pending_chunk(Database& db,
       }
       index.emplace(in.settings.account_id, inputs.size());
       inputs.push_back(std::move(in));
+      chunk.has_state.push_back(r.get_indicator(7) != soci::i_null);
     }
   }
   if (inputs.empty()) {
@@ -251,23 +252,27 @@ void write_chunk(Database& db,
                  DayTotals& totals)
 {
   const std::vector<AccountDayInput>& inputs = chunk.inputs;
-  BILLING_REQUIRE(inputs.size() == results.size());
+  BILLING_REQUIRE(inputs.size() == results.size() && inputs.size() == chunk.has_state.size());
   if (inputs.empty()) {
     return;
   }
   const std::string day = format_date(date);
-  MultiRowInsert lots(db,
-                      "INSERT INTO lots (account_id, lot_seq, kind, source, granted, remaining, "
-                      "valid_from_us, expires_at_us, created_date)",
-                      db.upsert_tail({ "account_id", "lot_seq" }, { "remaining" }));
+  // New rows are plain inserts (a bulk load on MySQL); rows that exist are
+  // upserts, which only change what the night changed.
+  const std::string lots_head = "INSERT INTO lots (account_id, lot_seq, kind, source, granted, "
+                                "remaining, valid_from_us, expires_at_us, created_date)";
+  MultiRowInsert new_lots(db, lots_head);
+  MultiRowInsert lots(db, lots_head, db.upsert_tail({ "account_id", "lot_seq" }, { "remaining" }));
   MultiRowInsert ledger(
     db,
     "INSERT INTO ledger (idempotency_key, account_id, business_date, kind, at_us, credits, "
     "lot_seq, late)");
+  const std::string state_head = "INSERT INTO account_state (account_id, state_date, overdraft, "
+                                 "next_lot_seq, last_cycle_index, sending_enabled)";
+  MultiRowInsert new_state(db, state_head);
   MultiRowInsert state(
     db,
-    "INSERT INTO account_state (account_id, state_date, overdraft, "
-    "next_lot_seq, last_cycle_index, sending_enabled)",
+    state_head,
     db.upsert_tail(
       { "account_id" },
       { "state_date", "overdraft", "next_lot_seq", "last_cycle_index", "sending_enabled" }));
@@ -295,7 +300,9 @@ void write_chunk(Database& db,
       if (it != before.end() && it->second->remaining == lot.remaining) {
         continue;
       }
-      lots.row()
+      // The engine numbers new lots from next_lot_seq; older ones it was given.
+      (lot.seq >= in.state.next_lot_seq ? new_lots : lots)
+        .row()
         .value(account)
         .value(lot.seq)
         .value(to_string(lot.kind))
@@ -317,7 +324,8 @@ void write_chunk(Database& db,
         .value(e.lot_seq)
         .value(e.late ? 1LL : 0LL);
     }
-    state.row()
+    (chunk.has_state[i] ? state : new_state)
+      .row()
       .value(account)
       .value(day)
       .value(out.state.overdraft.n)
@@ -375,8 +383,10 @@ void write_chunk(Database& db,
     totals.recharges += static_cast<long long>(out.recharges.size());
     totals.suspended += s.sending_enabled ? 0 : 1;
   }
+  new_lots.flush();
   lots.flush();
   ledger.flush();
+  new_state.flush();
   state.flush();
   recon.flush();
   sending.flush();

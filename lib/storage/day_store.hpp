@@ -65,6 +65,7 @@ struct ChargeRow
 struct DayChunk
 {
   std::vector<AccountDayInput> inputs;
+  std::vector<bool> has_state; // per input: an account_state row exists
   std::vector<ChargeRow> charges;
 };
 

@@ -167,11 +167,31 @@ private:
   // up to tell duplicates from conflicts.
   void resolve_batch()
   {
+    // A line repeating an event id of an earlier line of the batch (a
+    // duplicate line, typically the next one) is not sent: it is settled
+    // against that line, or against the stored row when the database
+    // already had the id. In file order, so the first line wins.
+    std::vector<Candidate> repeats;
+    {
+      std::unordered_set<std::string_view> ids;
+      ids.reserve(m_batch.size());
+      std::vector<Candidate> firsts;
+      firsts.reserve(m_batch.size());
+      for (Candidate& c : m_batch) {
+        if (ids.contains(c.event.event_id)) {
+          repeats.push_back(std::move(c));
+        } else {
+          // The view is of the copy in `firsts`, which never reallocates.
+          firsts.push_back(std::move(c));
+          ids.insert(firsts.back().event.event_id);
+        }
+      }
+      m_batch = std::move(firsts);
+    }
     const size_t first_row = m_events.rows_written();
     const size_t unchanged_before = m_events.unchanged_rows().size();
     // In the table's key order (charge date, account block, file, line): each
-    // block's rows are appended at its end. Stable, so of two lines with one
-    // event id the first in the file wins.
+    // block's rows are appended at its end.
     std::stable_sort(m_batch.begin(), m_batch.end(), [](const Candidate& a, const Candidate& b) {
       return std::tuple(a.charge_date, account_block(a.event.account_id))
              < std::tuple(b.charge_date, account_block(b.event.account_id));
@@ -205,22 +225,17 @@ private:
       m_db.backend() == Backend::mysql
       && m_events.rows_affected() - affected_before != static_cast<long long>(m_batch.size());
     std::vector<bool> look_up(m_batch.size(), mysql_skipped);
-    bool any = mysql_skipped;
     const auto& unchanged = m_events.unchanged_rows();
     for (size_t i = unchanged_before; i < unchanged.size(); ++i) {
       look_up[unchanged[i] - first_row] = true;
-      any = true;
     }
-    if (!any) {
-      accepted += static_cast<long long>(m_batch.size());
-      if (on_outcome) {
-        for (const Candidate& c : m_batch) {
-          on_outcome(c, true);
-        }
+    std::unordered_map<std::string_view, size_t> position;
+    if (!repeats.empty()) {
+      for (size_t i = 0; i < m_batch.size(); ++i) {
+        position.emplace(m_batch[i].event.event_id, i);
       }
-      m_batch.clear();
-      return;
     }
+
     struct Stored
     {
       UsageEvent event;
@@ -234,47 +249,64 @@ private:
         in_list += (in_list.empty() ? "" : ",") + sql_quote(m_batch[i].event.event_id);
       }
     }
-    soci::rowset<soci::row> rows =
-      m_db.sql().prepare << "SELECT event_id, account_id, channel, occurred_us, status, chars, "
-                            "duration_s, platform_credits, file_id, line FROM usage_events "
-                            "WHERE event_id IN ("
-                              + in_list + ")";
-    for (const auto& r : rows) {
-      Stored s;
-      s.event.event_id = as_str(r, 0);
-      s.event.account_id = as_ll(r, 1);
-      s.event.channel = parse_channel(as_str(r, 2)).value_or(Channel::sms);
-      s.event.occurred_at = Instant{ as_ll(r, 3) };
-      s.event.status = as_str(r, 4);
-      s.event.chars = as_opt_ll(r, 5);
-      s.event.duration_s = as_opt_ll(r, 6);
-      s.event.platform_credits = as_opt_ll(r, 7);
-      s.file_id = as_ll(r, 8);
-      s.line = as_ll(r, 9);
-      stored.emplace(s.event.event_id, std::move(s));
+    if (!in_list.empty()) {
+      soci::rowset<soci::row> rows =
+        m_db.sql().prepare << "SELECT event_id, account_id, channel, occurred_us, status, chars, "
+                              "duration_s, platform_credits, file_id, line FROM usage_events "
+                              "WHERE event_id IN ("
+                                + in_list + ")";
+      for (const auto& r : rows) {
+        Stored s;
+        s.event.event_id = as_str(r, 0);
+        s.event.account_id = as_ll(r, 1);
+        s.event.channel = parse_channel(as_str(r, 2)).value_or(Channel::sms);
+        s.event.occurred_at = Instant{ as_ll(r, 3) };
+        s.event.status = as_str(r, 4);
+        s.event.chars = as_opt_ll(r, 5);
+        s.event.duration_s = as_opt_ll(r, 6);
+        s.event.platform_credits = as_opt_ll(r, 7);
+        s.file_id = as_ll(r, 8);
+        s.line = as_ll(r, 9);
+        stored.emplace(s.event.event_id, std::move(s));
+      }
     }
-    for (size_t i = 0; i < m_batch.size(); ++i) {
-      const Candidate& c = m_batch[i];
-      if (!look_up[i]) {
+    // `against`: the facts a line is settled against, when it is not the
+    // stored line itself.
+    const auto settle = [&](const Candidate& c, const Stored* against) {
+      if (!against) {
         ++accepted;
         if (on_outcome) {
           on_outcome(c, true);
         }
-        continue;
-      }
-      const auto it = stored.find(c.event.event_id);
-      if (it != stored.end() && it->second.file_id == m_file_id && it->second.line == c.line) {
-        ++accepted; // this very line went in
-        if (on_outcome) {
-          on_outcome(c, true);
-        }
-      } else if (it != stored.end() && same_facts(it->second.event, c.event)) {
+      } else if (same_facts(against->event, c.event)) {
         ++duplicates;
         if (on_outcome) {
           on_outcome(c, false);
         }
       } else {
         reject(c.line, c.event.event_id, RejectReason::conflicting_duplicate, c.raw);
+      }
+    };
+    const auto stored_against = [&](const Candidate& c) -> const Stored* {
+      static const Stored missing{};
+      const auto it = stored.find(c.event.event_id);
+      if (it == stored.end()) {
+        return &missing; // not stored at all: its facts match nothing
+      }
+      const bool itself = it->second.file_id == m_file_id && it->second.line == c.line;
+      return itself ? nullptr : &it->second;
+    };
+    for (size_t i = 0; i < m_batch.size(); ++i) {
+      settle(m_batch[i], look_up[i] ? stored_against(m_batch[i]) : nullptr);
+    }
+    for (const Candidate& r : repeats) {
+      const size_t first = position.at(r.event.event_id);
+      if (look_up[first]) {
+        settle(r, stored_against(r));
+      } else {
+        // The first line went in: the stored facts are its facts.
+        const Stored first_stored{ m_batch[first].event, m_file_id, m_batch[first].line };
+        settle(r, &first_stored);
       }
     }
     m_batch.clear();
