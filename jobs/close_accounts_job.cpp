@@ -5,74 +5,145 @@
 
 #include <spdlog/spdlog.h>
 
+#include <atomic>
 #include <chrono>
+#include <exception>
 #include <future>
+#include <mutex>
+#include <thread>
 
 namespace billing {
+
+namespace {
+
+// Writers of one worker on MySQL: the server runs each connection's
+// statements on its own thread, so two connections writing disjoint account
+// blocks use two cores. SQLite has one writer at a time, so one there.
+constexpr int k_mysql_lanes = 2;
+
+using Clock = std::chrono::steady_clock;
+
+struct LaneTimes
+{
+  Clock::duration load{}, engine{}, write{};
+};
+
+} // namespace
 
 void CloseAccountsJob::run(JobContext& ctx)
 {
   const auto plans = load_plans(ctx.db);
   const long long total = ctx.progress ? pending_account_count(ctx.db, ctx.date, ctx.shard) : 0;
-  // A real run reads the next chunk on a second connection while this one
-  // writes the current one: the chunks are disjoint sets of accounts, so the
-  // read sees exactly what it would see after the write. A dry run keeps
-  // everything on one connection, inside its one rolled-back transaction
-  // (where the earlier dates of a catch-up are visible only to it).
-  std::unique_ptr<Database> reader;
-  if (ctx.dry_run == DryRun::no) {
-    reader = ctx.db.open_reader();
-  }
-  Database& read_db = reader ? *reader : ctx.db;
-  const auto load = [&](long long after) {
-    return load_pending_chunk(read_db, plans, ctx.date, after, m_chunk_accounts, ctx.shard);
-  };
-  // Where the time goes (logged at debug level): waiting for a read, the
-  // engine, writing.
-  using Clock = std::chrono::steady_clock;
-  Clock::duration load_time{}, engine_time{}, write_time{};
+  std::mutex progress_mutex;
   long long done = 0;
-  auto t0 = Clock::now();
-  DayChunk chunk = load(0);
-  while (!chunk.inputs.empty()) {
-    const std::vector<AccountDayInput>& inputs = chunk.inputs;
-    const long long last = inputs.back().settings.account_id;
-    std::future<DayChunk> next;
-    if (reader) {
-      next = std::async(std::launch::async, load, last);
+  std::atomic<bool> failed = false;
+
+  // One lane: the blocks with block mod lanes == lane.index, closed in order
+  // on `writer`. A real run reads the lane's next chunk on a second
+  // connection while `writer` writes the current one: chunks are disjoint
+  // sets of accounts, so the read sees exactly what it would see after the
+  // write. A dry run keeps everything on one connection, inside its one
+  // rolled-back transaction (where the earlier dates of a catch-up are
+  // visible only to it).
+  const auto run_lane = [&](Database& writer, Shard lane, DayTotals& totals) {
+    LaneTimes times;
+    std::unique_ptr<Database> reader;
+    if (ctx.dry_run == DryRun::no) {
+      reader = writer.open_reader();
     }
-    const auto t1 = Clock::now();
-    std::vector<AccountDayResult> results;
-    results.reserve(inputs.size());
-    for (const AccountDayInput& in : inputs) {
-      results.push_back(close_account_day(in));
+    Database& read_db = reader ? *reader : writer;
+    const auto load = [&](long long after) {
+      return load_pending_chunk(read_db, plans, ctx.date, after, m_chunk_accounts, ctx.shard, lane);
+    };
+    auto t0 = Clock::now();
+    DayChunk chunk = load(0);
+    while (!chunk.inputs.empty() && !failed) {
+      const std::vector<AccountDayInput>& inputs = chunk.inputs;
+      const long long last = inputs.back().settings.account_id;
+      std::future<DayChunk> next;
+      if (reader) {
+        next = std::async(std::launch::async, load, last);
+      }
+      const auto t1 = Clock::now();
+      std::vector<AccountDayResult> results;
+      results.reserve(inputs.size());
+      for (const AccountDayInput& in : inputs) {
+        results.push_back(close_account_day(in));
+      }
+      const auto t2 = Clock::now();
+      {
+        TxScope tx(writer, ctx.dry_run);
+        write_chunk(writer, ctx.date, chunk, results, totals);
+        tx.commit();
+      }
+      const auto t3 = Clock::now();
+      times.load += t1 - t0;
+      times.engine += t2 - t1;
+      times.write += t3 - t2;
+      if (ctx.progress) {
+        const std::lock_guard guard(progress_mutex);
+        done += static_cast<long long>(inputs.size());
+        ctx.progress(done, total);
+      }
+      t0 = Clock::now();
+      chunk = reader ? next.get() : load(last);
     }
-    const auto t2 = Clock::now();
-    {
-      TxScope tx(ctx.db, ctx.dry_run);
-      write_chunk(ctx.db, ctx.date, chunk, results, ctx.totals);
-      tx.commit();
+    times.load += Clock::now() - t0;
+    return times;
+  };
+
+  // Lanes split blocks, so they need chunks of whole blocks (the default).
+  const int lanes = ctx.dry_run == DryRun::no && ctx.db.backend() == Backend::mysql
+                        && m_chunk_accounts >= static_cast<size_t>(k_account_block_size)
+                      ? k_mysql_lanes
+                      : 1;
+  std::vector<DayTotals> totals(static_cast<size_t>(lanes));
+  std::vector<LaneTimes> times(static_cast<size_t>(lanes));
+  std::vector<std::exception_ptr> errors(static_cast<size_t>(lanes));
+  {
+    std::vector<std::jthread> others;
+    for (int k = 1; k < lanes; ++k) {
+      others.emplace_back([&, k] {
+        const auto i = static_cast<size_t>(k);
+        try {
+          const auto writer = ctx.db.open_another();
+          times[i] = run_lane(*writer, Shard{ k, lanes }, totals[i]);
+        } catch (...) {
+          errors[i] = std::current_exception();
+          failed = true;
+        }
+      });
     }
-    const auto t3 = Clock::now();
-    load_time += t1 - t0;
-    engine_time += t2 - t1;
-    write_time += t3 - t2;
-    done += static_cast<long long>(inputs.size());
-    if (ctx.progress) {
-      ctx.progress(done, total);
+    try {
+      times[0] = run_lane(ctx.db, Shard{ 0, lanes }, totals[0]);
+    } catch (...) {
+      errors[0] = std::current_exception();
+      failed = true;
     }
-    t0 = Clock::now();
-    chunk = reader ? next.get() : load(last);
   }
-  load_time += Clock::now() - t0;
+  for (const std::exception_ptr& e : errors) {
+    if (e) {
+      std::rethrow_exception(e);
+    }
+  }
+  LaneTimes sum;
+  for (size_t i = 0; i < totals.size(); ++i) {
+    ctx.totals += totals[i];
+    sum.load += times[i].load;
+    sum.engine += times[i].engine;
+    sum.write += times[i].write;
+  }
   const auto ms = [](Clock::duration d) {
     return std::chrono::duration_cast<std::chrono::milliseconds>(d).count();
   };
-  spdlog::debug("{}: close-accounts: read {} ms (not overlapped), engine {} ms, write+commit {} ms",
+  spdlog::debug("{}: close-accounts ({} lane{}): read {} ms (not overlapped), engine {} ms, "
+                "write+commit {} ms",
                 format_date(ctx.date),
-                ms(load_time),
-                ms(engine_time),
-                ms(write_time));
+                lanes,
+                lanes == 1 ? "" : "s",
+                ms(sum.load),
+                ms(sum.engine),
+                ms(sum.write));
 }
 
 } // namespace billing

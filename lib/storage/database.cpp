@@ -179,9 +179,14 @@ Database::Database(const DbUrl& url, const std::optional<std::string>& password)
 
 Database::~Database() = default;
 
+std::unique_ptr<Database> Database::open_another() const
+{
+  return std::make_unique<Database>(m_url, m_password);
+}
+
 std::unique_ptr<Database> Database::open_reader() const
 {
-  auto reader = std::make_unique<Database>(m_url, m_password);
+  auto reader = open_another();
   if (m_url.backend == Backend::sqlite) {
     reader->exec("PRAGMA cache_size=-8192");
   }
@@ -227,6 +232,12 @@ std::string Database::quote(std::string_view text) const
     return out + "'";
   }
   return sql_quote(text);
+}
+
+std::string Database::integer_division(const std::string& expression, long long divisor) const
+{
+  return "(" + expression + (m_url.backend == Backend::sqlite ? " / " : " DIV ")
+         + std::to_string(divisor) + ")";
 }
 
 std::string Database::insert_ignore() const

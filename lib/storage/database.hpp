@@ -49,9 +49,10 @@ public:
   Database(const Database&) = delete;
   Database& operator=(const Database&) = delete;
 
-  // A second connection to the same database, for reading ahead while this
-  // one writes. Its reads stream through ranges once, so on SQLite it keeps a
-  // small page cache (8 MiB) instead of a second large one.
+  // Another connection to the same database.
+  std::unique_ptr<Database> open_another() const;
+  // Another connection, for reading ahead while this one writes. Its reads stream through ranges
+  // once, so on SQLite it keeps a small page cache (8 MiB) instead of a second large one.
   std::unique_ptr<Database> open_reader() const;
 
   soci::session& sql() { return m_sql; }
@@ -72,6 +73,8 @@ public:
   // track of the string and would read a later ":word" as a placeholder.
   std::string quote(std::string_view text) const;
 
+  // `expression` divided by `divisor`, rounded toward zero, as an integer.
+  std::string integer_division(const std::string& expression, long long divisor) const;
   // "INSERT OR IGNORE" / "INSERT IGNORE". MySQL's IGNORE would also turn a
   // value that does not fit into a warning: a MultiRowInsert whose head uses
   // it checks that every warning is a skipped row, and throws otherwise.

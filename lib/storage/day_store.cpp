@@ -94,12 +94,15 @@ DayChunk load_pending_chunk(Database& db,
                             Date date,
                             long long after_account_id,
                             size_t rows_max,
-                            Shard shard)
+                            Shard shard,
+                            Shard lane)
 {
-  const std::string pending = " FROM accounts a LEFT JOIN account_state s ON s.account_id = "
-                              "a.account_id WHERE a.cycle_anchor <= "
-                              + q(date) + " AND (s.state_date IS NULL OR s.state_date < " + q(date)
-                              + ")" + shard_filter("a.account_id", shard);
+  const std::string pending =
+    " FROM accounts a LEFT JOIN account_state s ON s.account_id = "
+    "a.account_id WHERE a.cycle_anchor <= "
+    + q(date) + " AND (s.state_date IS NULL OR s.state_date < " + q(date) + ")"
+    + shard_filter("a.account_id", shard)
+    + shard_filter(db.integer_division("a.account_id", k_account_block_size), lane);
   // The first pending account fixes the chunk's block (ORDER BY and LIMIT,
   // not MIN, so both databases walk the key and stop at the first match).
   long long first = 0;
@@ -417,6 +420,21 @@ void write_chunk(Database& db,
     db.exec("UPDATE payment_requests SET revoked_date = " + q(date)
             + " WHERE status = 'failed' AND revoked_date IS NULL AND account_id IN " + ids);
   }
+}
+
+DayTotals& DayTotals::operator+=(const DayTotals& o)
+{
+  accounts += o.accounts;
+  usage_events += o.usage_events;
+  late_events += o.late_events;
+  credits_used += o.credits_used;
+  credits_expired += o.credits_expired;
+  credits_granted += o.credits_granted;
+  credits_purchased += o.credits_purchased;
+  recharges += o.recharges;
+  suspended += o.suspended;
+  resumed += o.resumed;
+  return *this;
 }
 
 long long pending_account_count(Database& db, Date date, Shard shard)

@@ -35,6 +35,8 @@ struct DayTotals
   long long recharges = 0;
   long long suspended = 0;
   long long resumed = 0;
+
+  DayTotals& operator+=(const DayTotals& o);
 };
 
 // Usage events are clustered by (charge date, account block, file, line)
@@ -74,13 +76,16 @@ std::map<std::string, Plan> load_plans(Database& db);
 
 // The next accounts (by id, after `after_account_id`) that take part in `date`
 // and have not been closed for it yet: at most `rows_max`, all in the account
-// block of the first, with all their inputs for the engine.
+// block of the first, with all their inputs for the engine. Only accounts of
+// `shard`, and of blocks of `lane` (account block mod lane.count ==
+// lane.index: parallel writers of one worker).
 DayChunk load_pending_chunk(Database& db,
                             const std::map<std::string, Plan>& plans,
                             Date date,
                             long long after_account_id,
                             size_t rows_max,
-                            Shard shard);
+                            Shard shard,
+                            Shard lane = {});
 
 // Writes the results of a chunk (in the order of its inputs) and its charges
 // rows, and marks the accounts closed for `date`. Adds to `totals`.
