@@ -38,14 +38,23 @@ void CloseAccountsJob::run(JobContext& ctx)
   long long done = 0;
   std::atomic<bool> failed = false;
 
-  // One lane: the blocks with block mod lanes == lane.index, closed in order
-  // on `writer`. A real run reads the lane's next chunk on a second
-  // connection while `writer` writes the current one: chunks are disjoint
-  // sets of accounts, so the read sees exactly what it would see after the
-  // write. A dry run keeps everything on one connection, inside its one
-  // rolled-back transaction (where the earlier dates of a catch-up are
-  // visible only to it).
-  const auto run_lane = [&](Database& writer, Shard lane, DayTotals& totals) {
+  // Lanes split blocks, so they need chunks of whole blocks (the default).
+  const int lanes = ctx.dry_run == DryRun::no && ctx.db.backend() == Backend::mysql
+                        && m_chunk_accounts >= static_cast<size_t>(k_account_block_size)
+                      ? k_mysql_lanes
+                      : 1;
+  // With several lanes, each claims the next block with pending accounts
+  // when it needs work (blocks differ widely in events), under this mutex.
+  std::mutex claim_mutex;
+  long long claimed_up_to = 0;
+
+  // One lane closes its chunks in order on `writer`. A real run reads the
+  // lane's next chunk on a second connection while `writer` writes the
+  // current one: chunks are disjoint sets of accounts, so the read sees
+  // exactly what it would see after the write. A dry run keeps everything on
+  // one connection, inside its one rolled-back transaction (where the earlier
+  // dates of a catch-up are visible only to it).
+  const auto run_lane = [&](Database& writer, DayTotals& totals) {
     LaneTimes times;
     std::unique_ptr<Database> reader;
     if (ctx.dry_run == DryRun::no) {
@@ -53,7 +62,20 @@ void CloseAccountsJob::run(JobContext& ctx)
     }
     Database& read_db = reader ? *reader : writer;
     const auto load = [&](long long after) {
-      return load_pending_chunk(read_db, plans, ctx.date, after, m_chunk_accounts, ctx.shard, lane);
+      if (lanes == 1) {
+        return load_pending_chunk(read_db, plans, ctx.date, after, m_chunk_accounts, ctx.shard);
+      }
+      long long first = 0;
+      {
+        const std::lock_guard guard(claim_mutex);
+        first = first_pending_account(read_db, ctx.date, claimed_up_to, ctx.shard);
+        if (first != 0) {
+          claimed_up_to = (account_block(first) + 1) * k_account_block_size - 1;
+        }
+      }
+      return first == 0
+               ? DayChunk{}
+               : load_chunk_at(read_db, plans, ctx.date, first, m_chunk_accounts, ctx.shard);
     };
     auto t0 = Clock::now();
     DayChunk chunk = load(0);
@@ -92,11 +114,6 @@ void CloseAccountsJob::run(JobContext& ctx)
     return times;
   };
 
-  // Lanes split blocks, so they need chunks of whole blocks (the default).
-  const int lanes = ctx.dry_run == DryRun::no && ctx.db.backend() == Backend::mysql
-                        && m_chunk_accounts >= static_cast<size_t>(k_account_block_size)
-                      ? k_mysql_lanes
-                      : 1;
   std::vector<DayTotals> totals(static_cast<size_t>(lanes));
   std::vector<LaneTimes> times(static_cast<size_t>(lanes));
   std::vector<std::exception_ptr> errors(static_cast<size_t>(lanes));
@@ -107,7 +124,7 @@ void CloseAccountsJob::run(JobContext& ctx)
         const auto i = static_cast<size_t>(k);
         try {
           const auto writer = ctx.db.open_another();
-          times[i] = run_lane(*writer, Shard{ k, lanes }, totals[i]);
+          times[i] = run_lane(*writer, totals[i]);
         } catch (...) {
           errors[i] = std::current_exception();
           failed = true;
@@ -115,7 +132,7 @@ void CloseAccountsJob::run(JobContext& ctx)
       });
     }
     try {
-      times[0] = run_lane(ctx.db, Shard{ 0, lanes }, totals[0]);
+      times[0] = run_lane(ctx.db, totals[0]);
     } catch (...) {
       errors[0] = std::current_exception();
       failed = true;

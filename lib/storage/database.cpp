@@ -234,12 +234,6 @@ std::string Database::quote(std::string_view text) const
   return sql_quote(text);
 }
 
-std::string Database::integer_division(const std::string& expression, long long divisor) const
-{
-  return "(" + expression + (m_url.backend == Backend::sqlite ? " / " : " DIV ")
-         + std::to_string(divisor) + ")";
-}
-
 std::string Database::insert_ignore() const
 {
   return m_url.backend == Backend::sqlite ? "INSERT OR IGNORE" : "INSERT IGNORE";

@@ -73,8 +73,6 @@ public:
   // track of the string and would read a later ":word" as a placeholder.
   std::string quote(std::string_view text) const;
 
-  // `expression` divided by `divisor`, rounded toward zero, as an integer.
-  std::string integer_division(const std::string& expression, long long divisor) const;
   // "INSERT OR IGNORE" / "INSERT IGNORE". MySQL's IGNORE would also turn a
   // value that does not fit into a warning: a MultiRowInsert whose head uses
   // it checks that every warning is a skipped row, and throws otherwise.

@@ -12,6 +12,8 @@ namespace billing {
 
 namespace {
 
+constexpr size_t k_events_page = 20'000;
+
 std::string q(Date d)
 {
   return sql_quote(format_date(d));
@@ -24,6 +26,15 @@ std::string shard_filter(const std::string& column, Shard shard)
   }
   return " AND MOD(" + column + ", " + std::to_string(shard.count)
          + ") = " + std::to_string(shard.index);
+}
+
+// FROM and WHERE of the accounts taking part in `date` not closed for it yet.
+std::string pending_filter(Date date, Shard shard)
+{
+  return " FROM accounts a LEFT JOIN account_state s ON s.account_id = a.account_id WHERE "
+         "a.cycle_anchor <= "
+         + q(date) + " AND (s.state_date IS NULL OR s.state_date < " + q(date) + ")"
+         + shard_filter("a.account_id", shard);
 }
 
 std::string id_list(const std::vector<AccountDayInput>& inputs)
@@ -89,35 +100,39 @@ std::map<std::string, Plan> load_plans(Database& db)
   return out;
 }
 
+long long first_pending_account(Database& db, Date date, long long after_account_id, Shard shard)
+{
+  // ORDER BY and LIMIT, not MIN, so both databases walk the key and stop at
+  // the first match.
+  soci::rowset<soci::row> rows =
+    db.sql().prepare << "SELECT a.account_id" + pending_filter(date, shard) + " AND a.account_id > "
+                          + std::to_string(after_account_id) + " ORDER BY a.account_id LIMIT 1";
+  for (const auto& r : rows) {
+    return as_ll(r, 0);
+  }
+  return 0;
+}
+
 DayChunk load_pending_chunk(Database& db,
                             const std::map<std::string, Plan>& plans,
                             Date date,
                             long long after_account_id,
                             size_t rows_max,
-                            Shard shard,
-                            Shard lane)
+                            Shard shard)
 {
-  const std::string pending =
-    " FROM accounts a LEFT JOIN account_state s ON s.account_id = "
-    "a.account_id WHERE a.cycle_anchor <= "
-    + q(date) + " AND (s.state_date IS NULL OR s.state_date < " + q(date) + ")"
-    + shard_filter("a.account_id", shard)
-    + shard_filter(db.integer_division("a.account_id", k_account_block_size), lane);
-  // The first pending account fixes the chunk's block (ORDER BY and LIMIT,
-  // not MIN, so both databases walk the key and stop at the first match).
-  long long first = 0;
-  {
-    soci::rowset<soci::row> rows =
-      db.sql().prepare << "SELECT a.account_id" + pending + " AND a.account_id > "
-                            + std::to_string(after_account_id) + " ORDER BY a.account_id LIMIT 1";
-    for (const auto& r : rows) {
-      first = as_ll(r, 0);
-    }
-  }
+  const long long first = first_pending_account(db, date, after_account_id, shard);
+  return first == 0 ? DayChunk{} : load_chunk_at(db, plans, date, first, rows_max, shard);
+}
+
+DayChunk load_chunk_at(Database& db,
+                       const std::map<std::string, Plan>& plans,
+                       Date date,
+                       long long first,
+                       size_t rows_max,
+                       Shard shard)
+{
+  const std::string pending = pending_filter(date, shard);
   DayChunk chunk;
-  if (first == 0) {
-    return chunk;
-  }
   std::vector<AccountDayInput>& inputs = chunk.inputs;
   std::unordered_map<long long, size_t> index;
   const long long block = account_block(first);
@@ -208,23 +223,38 @@ DayChunk load_pending_chunk(Database& db,
   {
     // The charges rows, keyed as the table is (the business date aside).
     std::map<std::tuple<long long, std::string, std::string>, ChargeRow> charges;
-    soci::rowset<soci::row> rows =
-      db.sql().prepare << "SELECT account_id, occurred_us, credits, channel, occurred_date, "
-                          "units, platform_credits FROM usage_events WHERE charged_date = "
-                            + q(date) + " AND account_block = " + std::to_string(block) + " AND"
-                            + range;
-    for (const auto& r : rows) {
-      AccountDayInput* in = input_of(r);
-      if (!in) {
-        continue;
+    // In pages along the key: MySQL's client library holds a whole result in
+    // memory, and one block of busy accounts can hold a large share of a
+    // day's events.
+    long long after_file = -1;
+    long long after_line = -1;
+    for (size_t page_rows = k_events_page; page_rows == k_events_page;) {
+      page_rows = 0;
+      soci::rowset<soci::row> rows =
+        db.sql().prepare << "SELECT account_id, occurred_us, credits, channel, occurred_date, "
+                            "units, platform_credits, file_id, line FROM usage_events WHERE "
+                            "charged_date = "
+                              + q(date) + " AND account_block = " + std::to_string(block)
+                              + " AND (file_id > " + std::to_string(after_file)
+                              + " OR (file_id = " + std::to_string(after_file) + " AND line > "
+                              + std::to_string(after_line) + ")) AND" + range
+                              + " ORDER BY file_id, line LIMIT " + std::to_string(k_events_page);
+      for (const auto& r : rows) {
+        ++page_rows;
+        after_file = as_ll(r, 7);
+        after_line = as_ll(r, 8);
+        AccountDayInput* in = input_of(r);
+        if (!in) {
+          continue;
+        }
+        const long long credits = as_ll(r, 2);
+        in->usage.push_back(UsageCharge{ Instant{ as_ll(r, 1) }, Credits{ credits } });
+        ChargeRow& c = charges[{ in->settings.account_id, as_str(r, 3), as_str(r, 4) }];
+        ++c.events;
+        c.units += as_ll(r, 5);
+        c.credits += credits;
+        c.platform_credits += as_opt_ll(r, 6).value_or(0);
       }
-      const long long credits = as_ll(r, 2);
-      in->usage.push_back(UsageCharge{ Instant{ as_ll(r, 1) }, Credits{ credits } });
-      ChargeRow& c = charges[{ in->settings.account_id, as_str(r, 3), as_str(r, 4) }];
-      ++c.events;
-      c.units += as_ll(r, 5);
-      c.credits += credits;
-      c.platform_credits += as_opt_ll(r, 6).value_or(0);
     }
     chunk.charges.reserve(charges.size());
     for (auto& [key, row] : charges) {
@@ -439,11 +469,7 @@ DayTotals& DayTotals::operator+=(const DayTotals& o)
 
 long long pending_account_count(Database& db, Date date, Shard shard)
 {
-  return query_ll(db,
-                  "SELECT COUNT(*) FROM accounts a LEFT JOIN account_state s ON "
-                  "s.account_id = a.account_id WHERE a.cycle_anchor <= "
-                    + q(date) + " AND (s.state_date IS NULL OR s.state_date < " + q(date) + ")"
-                    + shard_filter("a.account_id", shard));
+  return query_ll(db, "SELECT COUNT(*)" + pending_filter(date, shard));
 }
 
 std::optional<Date> last_completed_date(Database& db)

@@ -74,18 +74,27 @@ struct DayChunk
 // The plans by id. Throws when a stored plan is malformed (a bug).
 std::map<std::string, Plan> load_plans(Database& db);
 
-// The next accounts (by id, after `after_account_id`) that take part in `date`
-// and have not been closed for it yet: at most `rows_max`, all in the account
-// block of the first, with all their inputs for the engine. Only accounts of
-// `shard`, and of blocks of `lane` (account block mod lane.count ==
-// lane.index: parallel writers of one worker).
+// The first account (by id, after `after_account_id`) of the shard that takes
+// part in `date` and has not been closed for it yet; 0 when there is none.
+long long first_pending_account(Database& db, Date date, long long after_account_id, Shard shard);
+
+// The pending accounts of the shard from `first` on, within the account block
+// of `first`, at most `rows_max`, with all their inputs for the engine.
+DayChunk load_chunk_at(Database& db,
+                       const std::map<std::string, Plan>& plans,
+                       Date date,
+                       long long first,
+                       size_t rows_max,
+                       Shard shard);
+
+// load_chunk_at() from the first pending account after `after_account_id`;
+// empty when the shard has none left.
 DayChunk load_pending_chunk(Database& db,
                             const std::map<std::string, Plan>& plans,
                             Date date,
                             long long after_account_id,
                             size_t rows_max,
-                            Shard shard,
-                            Shard lane = {});
+                            Shard shard);
 
 // Writes the results of a chunk (in the order of its inputs) and its charges
 // rows, and marks the accounts closed for `date`. Adds to `totals`.
