@@ -4,6 +4,7 @@
 #include "util/assert.hpp"
 
 #include <algorithm>
+#include <limits>
 #include <stdexcept>
 #include <tuple>
 #include <unordered_map>
@@ -223,12 +224,15 @@ DayChunk load_chunk_at(Database& db,
   {
     // The charges rows, keyed as the table is (the business date aside).
     std::map<std::tuple<long long, std::string, std::string>, ChargeRow> charges;
-    // In pages along the key: MySQL's client library holds a whole result in
-    // memory, and one block of busy accounts can hold a large share of a
-    // day's events.
+    // On MySQL in pages along the key: its client library holds a whole
+    // result in memory, and one block of busy accounts can hold a large share
+    // of a day's events. SQLite streams a result (and would not seek to the
+    // page's start by the OR below), so there it is one page.
+    const bool paged = db.backend() == Backend::mysql;
+    const size_t page = paged ? k_events_page : std::numeric_limits<size_t>::max();
     long long after_file = -1;
     long long after_line = -1;
-    for (size_t page_rows = k_events_page; page_rows == k_events_page;) {
+    for (size_t page_rows = page; page_rows == page;) {
       page_rows = 0;
       soci::rowset<soci::row> rows =
         db.sql().prepare << "SELECT account_id, occurred_us, credits, channel, occurred_date, "
@@ -238,7 +242,9 @@ DayChunk load_chunk_at(Database& db,
                               + " AND (file_id > " + std::to_string(after_file)
                               + " OR (file_id = " + std::to_string(after_file) + " AND line > "
                               + std::to_string(after_line) + ")) AND" + range
-                              + " ORDER BY file_id, line LIMIT " + std::to_string(k_events_page);
+                              + (paged ? " ORDER BY file_id, line LIMIT "
+                                           + std::to_string(k_events_page)
+                                       : std::string());
       for (const auto& r : rows) {
         ++page_rows;
         after_file = as_ll(r, 7);
