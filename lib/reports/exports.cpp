@@ -38,6 +38,48 @@ long long stream_rows(Database& db,
   return n;
 }
 
+// The balance columns the reconciliation and totals exports share, in their
+// order: the CSV name and the reconciliation table's column.
+struct BalanceColumn
+{
+  std::string_view csv;
+  std::string_view column;
+};
+constexpr BalanceColumn k_balance_columns[] = {
+  { "opening_balance", "opening" },
+  { "granted", "granted" },
+  { "purchased", "purchased" },
+  { "rolled_over", "rolled_over" },
+  { "used", "used" },
+  { "expired", "expired" },
+  { "revoked", "revoked" },
+  { "closing_balance", "closing" },
+  { "overdraft", "overdraft" },
+  { "sending_enabled", "sending_enabled" },
+};
+constexpr size_t k_balance_count = std::size(k_balance_columns);
+
+// The balance columns as the tail of a select list, each between `open` and
+// `close`: ", opening, granted, ..." or ", SUM(r.opening), SUM(r.granted), ...".
+std::string balance_select(std::string_view open, std::string_view close)
+{
+  std::string out;
+  for (const BalanceColumn& c : k_balance_columns) {
+    out += ", ";
+    out += open;
+    out += c.column;
+    out += close;
+  }
+  return out;
+}
+
+void balance_header(CsvWriter& csv)
+{
+  for (const BalanceColumn& c : k_balance_columns) {
+    csv.cell(c.csv);
+  }
+}
+
 void header(CsvWriter& csv, std::initializer_list<std::string_view> names)
 {
   for (auto name : names) {
@@ -73,29 +115,18 @@ long long write_export(Database& db, const ExportRequest& request, std::ostream&
   CsvWriter csv(out);
   switch (request.kind) {
     case ExportKind::reconciliation:
-      header(csv,
-             { "business_date",
-               "account_id",
-               "opening_balance",
-               "granted",
-               "purchased",
-               "rolled_over",
-               "used",
-               "expired",
-               "revoked",
-               "closing_balance",
-               "overdraft",
-               "sending_enabled" });
+      csv.cell("business_date").cell("account_id");
+      balance_header(csv);
+      csv.end_row();
       return stream_rows(db,
-                         "SELECT business_date, account_id, opening, granted, purchased, "
-                         "rolled_over, used, expired, revoked, closing, overdraft, sending_enabled "
-                         "FROM reconciliation WHERE 1 = 1"
+                         "SELECT business_date, account_id" + balance_select("", "")
+                           + " FROM reconciliation WHERE 1 = 1"
                            + date_range("business_date", request)
                            + " ORDER BY business_date, account_id",
                          csv,
                          [](const soci::row& r, CsvWriter& w) {
                            w.cell(as_str(r, 0));
-                           for (size_t i = 1; i < 12; ++i) {
+                           for (size_t i = 1; i < 2 + k_balance_count; ++i) {
                              w.cell(as_ll(r, i));
                            }
                          });
@@ -155,38 +186,25 @@ long long write_export(Database& db, const ExportRequest& request, std::ostream&
           w.cell(as_ll(r, 4)).cell(as_str(r, 5)).cell(as_str(r, 6));
         });
     case ExportKind::totals:
-      header(csv,
-             { "business_date",
-               "accounts",
-               "opening_balance",
-               "granted",
-               "purchased",
-               "rolled_over",
-               "used",
-               "expired",
-               "revoked",
-               "closing_balance",
-               "overdraft",
-               "sending_enabled",
-               "charged_events",
-               "charged_credits",
-               "platform_credits" });
+      csv.cell("business_date").cell("accounts");
+      balance_header(csv);
+      csv.cell("charged_events").cell("charged_credits").cell("platform_credits").end_row();
       return stream_rows(
         db,
-        "SELECT r.business_date, COUNT(*), SUM(r.opening), SUM(r.granted), SUM(r.purchased), "
-        "SUM(r.rolled_over), SUM(r.used), SUM(r.expired), SUM(r.revoked), SUM(r.closing), "
-        "SUM(r.overdraft), SUM(r.sending_enabled), COALESCE(MAX(c.events), 0), "
-        "COALESCE(MAX(c.credits), 0), COALESCE(MAX(c.platform_credits), 0) FROM reconciliation r "
-        "LEFT JOIN (SELECT business_date, SUM(events) AS events, SUM(credits) AS credits, "
-        "SUM(platform_credits) AS platform_credits FROM charges GROUP BY business_date) c ON "
-        "c.business_date = r.business_date WHERE 1 = 1"
+        "SELECT r.business_date, COUNT(*)" + balance_select("SUM(r.", ")")
+          + ", COALESCE(MAX(c.events), 0), "
+            "COALESCE(MAX(c.credits), 0), COALESCE(MAX(c.platform_credits), 0) FROM reconciliation "
+            "r "
+            "LEFT JOIN (SELECT business_date, SUM(events) AS events, SUM(credits) AS credits, "
+            "SUM(platform_credits) AS platform_credits FROM charges GROUP BY business_date) c ON "
+            "c.business_date = r.business_date WHERE 1 = 1"
           + date_range("r.business_date", request)
           + " GROUP BY r.business_date ORDER BY "
             "r.business_date",
         csv,
         [](const soci::row& r, CsvWriter& w) {
           w.cell(as_str(r, 0));
-          for (size_t i = 1; i < 15; ++i) {
+          for (size_t i = 1; i < 5 + k_balance_count; ++i) {
             w.cell(as_ll(r, i));
           }
         });

@@ -313,6 +313,7 @@ MultiRowInsert::MultiRowInsert(Database& db,
   , m_tail(std::move(tail))
   , m_rows_max(rows_max)
   , m_bytes_max(bytes_max)
+  , m_ignore(m_head.starts_with("INSERT IGNORE"))
 {
   // On MySQL a plain insert (no upsert tail) is sent as LOAD DATA LOCAL
   // INFILE from memory, about 1.5 times the rows per second of a multi-row
@@ -323,9 +324,8 @@ MultiRowInsert::MultiRowInsert(Database& db,
     const std::string target = m_head.substr(into + 6); // "table (a, b, c)"
     const size_t paren = target.find('(');
     BILLING_REQUIRE(paren != std::string::npos);
-    m_load = "LOAD DATA LOCAL INFILE 'billing-bulk'"
-             + std::string(m_head.starts_with("INSERT IGNORE") ? " IGNORE" : "") + " INTO TABLE "
-             + target.substr(0, paren)
+    m_load = "LOAD DATA LOCAL INFILE 'billing-bulk'" + std::string(m_ignore ? " IGNORE" : "")
+             + " INTO TABLE " + target.substr(0, paren)
              + "CHARACTER SET utf8mb4 FIELDS TERMINATED BY ',' OPTIONALLY ENCLOSED BY '\"' "
                "ESCAPED BY '' "
              + target.substr(paren);
@@ -522,13 +522,12 @@ void MultiRowInsert::flush()
     affected = statement.get_affected_rows();
   }
   const long long rows = static_cast<long long>(m_rows);
-  if (!m_load.empty() || m_head.starts_with("INSERT IGNORE")) {
+  if (!m_load.empty() || m_ignore) {
     // LOAD DATA LOCAL, like INSERT IGNORE, turns a duplicate key or a value
     // that does not fit into a warning, whatever the SQL mode. Only skipped
     // duplicates of an IGNORE insert (one warning each) are accepted.
-    const bool ignore = m_head.starts_with("INSERT IGNORE");
     const long long warnings = query_ll(m_db, "SELECT @@warning_count");
-    if (warnings != rows - affected || (!ignore && affected != rows)) {
+    if (warnings != rows - affected || (!m_ignore && affected != rows)) {
       throw std::runtime_error("MySQL stored " + std::to_string(affected) + " of "
                                + std::to_string(rows) + " rows into " + m_head.substr(0, 60)
                                + "... with " + std::to_string(warnings)

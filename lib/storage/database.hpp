@@ -155,6 +155,7 @@ private:
   std::string m_tail;
   size_t m_rows_max;
   size_t m_bytes_max;
+  bool m_ignore; // the head is an INSERT IGNORE: skipped duplicates are expected
   std::string m_buffer;
   size_t m_rows = 0;
   size_t m_rows_written = 0;

@@ -287,11 +287,11 @@ private:
         reject(c.line, c.event.event_id, RejectReason::conflicting_duplicate, c.raw);
       }
     };
+    const Stored missing; // an id the look-up did not find: its facts match nothing
     const auto stored_against = [&](const Candidate& c) -> const Stored* {
-      static const Stored missing{};
       const auto it = stored.find(c.event.event_id);
       if (it == stored.end()) {
-        return &missing; // not stored at all: its facts match nothing
+        return &missing;
       }
       const bool itself = it->second.file_id == m_file_id && it->second.line == c.line;
       return itself ? nullptr : &it->second;

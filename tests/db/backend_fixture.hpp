@@ -18,6 +18,7 @@
 #include <random>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 namespace billing::testing {
 
@@ -66,55 +67,63 @@ class BackendTest : public ::testing::TestWithParam<Backend>
 protected:
   void SetUp() override
   {
-    std::mt19937_64 rng(std::random_device{}());
-    char suffix[20];
-    std::snprintf(
-      suffix, sizeof suffix, "%012llx", static_cast<unsigned long long>(rng() & 0xffffffffffffULL));
-    if (GetParam() == Backend::sqlite) {
-      m_dir = std::filesystem::temp_directory_path() / ("billing_t_" + std::string(suffix));
-      std::filesystem::create_directories(m_dir);
-      m_url_text = "sqlite:" + (m_dir / "billing.db").string();
-    } else {
-      const std::string base = env_or("BILLING_TEST_MYSQL_URL");
-      if (base.empty()) {
-        if (env_or("BILLING_REQUIRE_MYSQL") == "1") {
-          FAIL() << "BILLING_REQUIRE_MYSQL=1 but BILLING_TEST_MYSQL_URL is not set: MariaDB "
-                    "is required for this test (run scripts/test.sh)";
-        }
-        GTEST_SKIP() << "no MariaDB (BILLING_TEST_MYSQL_URL unset)";
+    if (GetParam() == Backend::mysql && env_or("BILLING_TEST_MYSQL_URL").empty()) {
+      if (env_or("BILLING_REQUIRE_MYSQL") == "1") {
+        FAIL() << "BILLING_REQUIRE_MYSQL=1 but BILLING_TEST_MYSQL_URL is not set: MariaDB "
+                  "is required for this test (run scripts/test.sh)";
       }
-      m_password = env_or("BILLING_TEST_MYSQL_PASSWORD");
-      m_database = "billing_t_" + std::string(suffix);
-      Database admin(DbUrl::parse(base + "mysql"), m_password);
-      admin.exec("CREATE DATABASE " + m_database + " CHARACTER SET utf8mb4");
-      m_url_text = base + m_database;
+      GTEST_SKIP() << "no MariaDB (BILLING_TEST_MYSQL_URL unset)";
     }
+    m_password = env_or("BILLING_TEST_MYSQL_PASSWORD");
+    m_url_text = new_database_url("main");
     m_url = DbUrl::parse(m_url_text);
     db = std::make_unique<Database>(m_url, m_password);
+    prepare();
   }
+
+  // Fills the fresh database `db` for each test of the suite; not called when
+  // the test is skipped (no MariaDB) or failed to open it.
+  virtual void prepare() {}
 
   void TearDown() override
   {
     db.reset();
+    for (const std::string& name : m_databases) {
+      try {
+        admin().exec("DROP DATABASE IF EXISTS " + name);
+      } catch (const std::exception& e) {
+        ADD_FAILURE() << "cannot drop " << name << ": " << e.what();
+      }
+    }
     if (!m_scratch.empty()) {
       std::error_code ec;
       std::filesystem::remove_all(m_scratch, ec);
     }
-    if (!m_dir.empty()) {
-      std::error_code ec;
-      std::filesystem::remove_all(m_dir, ec);
-    }
-    if (!m_database.empty()) {
-      Database admin(DbUrl::parse(env_or("BILLING_TEST_MYSQL_URL") + "mysql"), m_password);
-      admin.exec("DROP DATABASE IF EXISTS " + m_database);
-    }
   }
 
-  // A second, independent connection to the same database.
-  std::unique_ptr<Database> connect() const
+  // The URL of a new, empty database of this test's backend, removed when the
+  // test ends: a file in the scratch folder, or a database on the server.
+  std::string new_database_url(const std::string& tag)
   {
-    return std::make_unique<Database>(m_url, m_password);
+    if (GetParam() == Backend::sqlite) {
+      return "sqlite:" + (scratch_dir() / (tag + ".db")).string();
+    }
+    std::mt19937_64 rng(std::random_device{}());
+    const std::string name =
+      "billing_t_" + std::to_string(rng() % 1'000'000'000'000ULL) + "_" + tag;
+    admin().exec("CREATE DATABASE " + name + " CHARACTER SET utf8mb4");
+    m_databases.push_back(name);
+    return env_or("BILLING_TEST_MYSQL_URL") + name;
   }
+
+  // A new connection to the database at `url`.
+  std::unique_ptr<Database> open(const std::string& url) const
+  {
+    return std::make_unique<Database>(DbUrl::parse(url), m_password);
+  }
+
+  // A second, independent connection to the test's database.
+  std::unique_ptr<Database> connect() const { return open(m_url_text); }
 
   void migrate_schema() { billing::migrate(*db); }
 
@@ -123,10 +132,9 @@ protected:
   std::filesystem::path scratch_dir()
   {
     if (m_scratch.empty()) {
-      m_scratch =
-        std::filesystem::temp_directory_path()
-        / ("billing_s_" + std::to_string(::testing::UnitTest::GetInstance()->random_seed()) + "_"
-           + std::to_string(reinterpret_cast<uintptr_t>(this)));
+      std::mt19937_64 rng(std::random_device{}());
+      m_scratch = std::filesystem::temp_directory_path()
+                  / ("billing_s_" + std::to_string(rng() % 1'000'000'000'000ULL));
       std::filesystem::create_directories(m_scratch);
     }
     return m_scratch;
@@ -145,9 +153,13 @@ protected:
   std::unique_ptr<Database> db;
 
 private:
-  std::filesystem::path m_dir;
+  Database admin() const
+  {
+    return Database(DbUrl::parse(env_or("BILLING_TEST_MYSQL_URL") + "mysql"), m_password);
+  }
+
   std::filesystem::path m_scratch;
-  std::string m_database;
+  std::vector<std::string> m_databases; // created on the MariaDB server
   std::string m_url_text;
   DbUrl m_url;
   std::optional<std::string> m_password;

@@ -105,14 +105,7 @@ bool starts_with(const std::string& s, std::string_view prefix)
 class ImportTest : public billing::testing::BackendTest
 {
 protected:
-  void SetUp() override
-  {
-    BackendTest::SetUp();
-    if (IsSkipped() || HasFatalFailure()) {
-      return;
-    }
-    migrate_schema();
-  }
+  void prepare() override { migrate_schema(); }
 
   ImportReport import(ImportKind kind,
                       const std::string& name,

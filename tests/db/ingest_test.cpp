@@ -43,12 +43,8 @@ const std::string k_events = std::string(k_header)
 class IngestTest : public billing::testing::BackendTest
 {
 protected:
-  void SetUp() override
+  void prepare() override
   {
-    BackendTest::SetUp();
-    if (IsSkipped() || HasFatalFailure()) {
-      return;
-    }
     migrate_schema();
     const auto plans =
       import_csv(*db,

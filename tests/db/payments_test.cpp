@@ -65,12 +65,8 @@ const char* const k_results_header = "idempotency_key,status,provider_ref,failur
 class PaymentsTest : public billing::testing::BackendTest
 {
 protected:
-  void SetUp() override
+  void prepare() override
   {
-    BackendTest::SetUp();
-    if (IsSkipped() || HasFatalFailure()) {
-      return;
-    }
     migrate_schema();
     ASSERT_TRUE(
       import_csv(*db, ImportKind::plans, file("plans.csv", k_plans), k_now).rejected.empty());

@@ -177,28 +177,7 @@ constexpr long long k_recon_rows = 39;
 class RunTest : public billing::testing::BackendTest
 {
 protected:
-  void SetUp() override
-  {
-    BackendTest::SetUp();
-    if (IsSkipped() || HasFatalFailure()) {
-      return;
-    }
-    load(*db);
-  }
-
-  void TearDown() override
-  {
-    for (const std::string& name : m_extra_databases) {
-      try {
-        Database admin(DbUrl::parse(billing::testing::env_or("BILLING_TEST_MYSQL_URL") + "mysql"),
-                       password());
-        admin.exec("DROP DATABASE IF EXISTS " + name);
-      } catch (const std::exception& e) {
-        ADD_FAILURE() << "cannot drop " << name << ": " << e.what();
-      }
-    }
-    BackendTest::TearDown();
-  }
+  void prepare() override { load(*db); }
 
   // Migrates and loads the shared data set into `target`.
   void load(Database& target)
@@ -212,26 +191,6 @@ protected:
                   .rejected.empty());
     const IngestReport r = ingest_usage_file(target, file("usage.csv", k_usage), k_now);
     ASSERT_EQ(r.accepted, 16);
-  }
-
-  // URL of another, empty database of the same backend (dropped at TearDown).
-  std::string extra_url(const std::string& tag)
-  {
-    if (GetParam() == Backend::sqlite) {
-      return "sqlite:" + (scratch_dir() / (tag + ".db")).string();
-    }
-    std::mt19937_64 rng(std::random_device{}());
-    const std::string name = "billing_t_x" + std::to_string(rng() % 1000000000ULL) + "_" + tag;
-    const std::string base = billing::testing::env_or("BILLING_TEST_MYSQL_URL");
-    Database admin(DbUrl::parse(base + "mysql"), password());
-    admin.exec("CREATE DATABASE " + name + " CHARACTER SET utf8mb4");
-    m_extra_databases.push_back(name);
-    return base + name;
-  }
-
-  std::unique_ptr<Database> open(const std::string& url)
-  {
-    return std::make_unique<Database>(DbUrl::parse(url), password());
   }
 
   static RunRequest request(std::optional<Date> from, Date to, DryRun dry = DryRun::no)
@@ -303,9 +262,6 @@ protected:
     }
     return closed;
   }
-
-private:
-  std::vector<std::string> m_extra_databases;
 };
 
 TEST_P(RunTest, RunOverSeveralDatesEqualsTheSameDatesRunOneByOne)
@@ -322,7 +278,7 @@ TEST_P(RunTest, RunOverSeveralDatesEqualsTheSameDatesRunOneByOne)
   EXPECT_GT(lines_of(range.charges), 10);
   EXPECT_GT(lines_of(range.payments), 1); // auto-recharge happened
 
-  auto other = open(extra_url("one_by_one"));
+  auto other = open(new_database_url("one_by_one"));
   load(*other);
   for (Date d = k_first; d <= k_last; d = d.next()) {
     const RunOutcome one = run(*other, d, d);
@@ -332,7 +288,7 @@ TEST_P(RunTest, RunOverSeveralDatesEqualsTheSameDatesRunOneByOne)
   expect_same_books(range, books(*other));
 
   // Catch-up with --date alone after the first date equals them too.
-  auto catch_up = open(extra_url("catch_up"));
+  auto catch_up = open(new_database_url("catch_up"));
   load(*catch_up);
   run(*catch_up, std::nullopt, k_first);
   EXPECT_EQ(run(*catch_up, std::nullopt, k_last).dates.size(), 9u);
@@ -344,7 +300,7 @@ TEST_P(RunTest, RunInterruptedBetweenAccountsEqualsUninterruptedRun)
   run(*db, k_first, k_last);
   const Books uninterrupted = books(*db);
   ASSERT_EQ(lines_of(uninterrupted.reconciliation), k_recon_rows + 1);
-  const std::string url = extra_url("interrupted");
+  const std::string url = new_database_url("interrupted");
   {
     auto c = open(url);
     load(*c);
@@ -400,7 +356,7 @@ TEST_P(RunTest, InterruptedDateResumedByCloseAccountsJobWithChunkSizeOneEqualsUn
 {
   run(*db, k_first, k_last);
   const Books uninterrupted = books(*db);
-  const std::string url = extra_url("chunked");
+  const std::string url = new_database_url("chunked");
   {
     auto c = open(url);
     load(*c);
@@ -451,7 +407,7 @@ TEST_P(RunTest, AccountsOfManyBlocksAreClosedBlockByBlockWithTheirOwnEvents)
   const Date first = date("2026-10-30");
   const Date day = date("2026-11-01");
 
-  auto whole = open(extra_url("blocks"));
+  auto whole = open(new_database_url("blocks"));
   prepare(*whole);
   ASSERT_EQ(run(*whole, first, day).dates.size(), 3u);
   EXPECT_EQ(dump(*whole,
@@ -464,7 +420,7 @@ TEST_P(RunTest, AccountsOfManyBlocksAreClosedBlockByBlockWithTheirOwnEvents)
             expected);
 
   // One account per chunk gives the same books.
-  auto by_one = open(extra_url("blocks_by_one"));
+  auto by_one = open(new_database_url("blocks_by_one"));
   prepare(*by_one);
   for (Date d = first; d <= day; d = d.next()) {
     {

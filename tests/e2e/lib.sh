@@ -94,6 +94,21 @@ _e2e_mariadb() {
     mariadb --no-defaults "${conn[@]}" --user="${user:-billing}" "$@"
 }
 
+# new_db NAME: another, empty database of this backend, removed when the test
+# ends; sets NEW_DB_URL (not echoed: a subshell could not register it).
+# shellcheck disable=SC2034 # NEW_DB_URL is read by the test scripts
+new_db() {
+  case $E2E_BACKEND in
+    sqlite) NEW_DB_URL="sqlite:$E2E_TMP/$1.db" ;;
+    mysql)
+      local name="${E2E_DB_NAME}_$1"
+      _e2e_mariadb --execute="CREATE DATABASE \`$name\`"
+      E2E_EXTRA_DBS+=("$name")
+      NEW_DB_URL="$BILLING_TEST_MYSQL_URL$name"
+      ;;
+  esac
+}
+
 # sql QUERY: runs QUERY on the test's database and prints the rows without a
 # header, fields separated by tabs, NULL as NULL, on both backends.
 sql() {

@@ -40,9 +40,26 @@ source "$e2e_dir/lib.sh"
 
 E2E_TMP=$(mktemp -d "${TMPDIR:-/tmp}/billing-e2e.XXXXXX")
 E2E_DB_NAME=
+# What a test started or made besides its database: background processes
+# (killed) and further databases (dropped, see new_db in lib.sh); a test with
+# more to undo defines e2e_test_cleanup.
+E2E_BG_PIDS=()
+E2E_EXTRA_DBS=()
 # shellcheck disable=SC2317 # called by the trap
 e2e_cleanup() {
-  local rc=$?
+  local rc=$? pid db
+  trap - ERR
+  set +e
+  for pid in "${E2E_BG_PIDS[@]}"; do
+    kill -9 "$pid" 2>/dev/null || true
+  done
+  for db in "${E2E_EXTRA_DBS[@]}"; do
+    _e2e_mariadb --execute="DROP DATABASE IF EXISTS \`$db\`" ||
+      echo "run_e2e: warning: could not drop database $db" >&2
+  done
+  if declare -F e2e_test_cleanup >/dev/null; then
+    e2e_test_cleanup
+  fi
   if [[ -n $E2E_DB_NAME ]]; then
     _e2e_mariadb --execute="DROP DATABASE IF EXISTS \`$E2E_DB_NAME\`" ||
       echo "run_e2e: warning: could not drop database $E2E_DB_NAME" >&2

@@ -22,20 +22,6 @@ crash_target=${CRASH_KILL_POINTS:-36} # kill points wanted per backend
 crash_kills_per_chain=3
 crash_time_cap_s=70 # stop adding chains after this (the CI budget is ~90 s)
 
-crash_extra_dbs=()
-crash_bg_pids=()
-crash_cleanup() {
-  local pid db
-  for pid in "${crash_bg_pids[@]}"; do
-    kill -9 "$pid" 2>/dev/null || true
-  done
-  for db in "${crash_extra_dbs[@]}"; do
-    _e2e_mariadb --execute="DROP DATABASE IF EXISTS \`$db\`" || true
-  done
-}
-# shellcheck disable=SC2154 # crash_rc is set inside the trap
-trap 'crash_rc=$?; crash_cleanup; trap - ERR; set +e; (exit $crash_rc); e2e_cleanup' EXIT
-
 t_start=$(date +%s)
 
 # ------------------------------------------------------------ the workload
@@ -75,10 +61,9 @@ fresh_db() {
       FRESH_NAME=
       ;;
     mysql)
+      new_db "$1"
       FRESH_NAME="${E2E_DB_NAME}_$1"
-      _e2e_mariadb --execute="CREATE DATABASE \`$FRESH_NAME\`"
-      crash_extra_dbs+=("$FRESH_NAME")
-      FRESH_URL="$BILLING_TEST_MYSQL_URL$FRESH_NAME"
+      FRESH_URL=$NEW_DB_URL
       load_db "$FRESH_URL"
       ;;
   esac

@@ -17,25 +17,15 @@
 # (each event stored once).
 
 loss_stop_wait_s=${LOSS_STOP_WAIT_S:-35} # how long a run may hang on a frozen server
-loss_bg_pids=()
-loss_extra_dbs=()
 pm_dir=$E2E_TMP/pm
 pm_pid=
-loss_cleanup() {
-  local pid db
-  for pid in "${loss_bg_pids[@]}"; do
-    kill -9 "$pid" 2>/dev/null || true
-  done
-  for db in "${loss_extra_dbs[@]}"; do
-    _e2e_mariadb --execute="DROP DATABASE IF EXISTS \`$db\`" || true
-  done
+# shellcheck disable=SC2317 # called by run_e2e's cleanup
+e2e_test_cleanup() {
   if [[ -s $pm_dir/mysqld.pid ]]; then
     kill -CONT "$(cat "$pm_dir/mysqld.pid")" 2>/dev/null || true
     "$BILLING_SOURCE_DIR/scripts/mariadb.sh" stop "$pm_dir" >/dev/null 2>&1 || true
   fi
 }
-# shellcheck disable=SC2154 # loss_rc is set inside the trap
-trap 'loss_rc=$?; loss_cleanup; trap - ERR; set +e; (exit $loss_rc); e2e_cleanup' EXIT
 
 t_start=$(date +%s%N)
 ms_since() { echo $((($(date +%s%N) - $1) / 1000000)); }
@@ -123,7 +113,7 @@ start_bg() {
     sh -c 'echo $$ >"$1"; shift; exec "$@"' sh "$tag.pid" "$@" >"$tag.out" 2>"$tag.err" || rc=$?
     echo "$rc" >"$tag.rc"
   ) &
-  loss_bg_pids+=($!)
+  E2E_BG_PIDS+=($!)
 }
 wait_rc() { # TAG [TIMEOUT_S]: waits for start_bg TAG to end, prints its exit status ("" on timeout)
   local i n=$((${2:-120} * 20))
@@ -148,9 +138,8 @@ wait_line() { # FILE REGEX TAG: waits until FILE has a line matching REGEX, or T
 case $E2E_BACKEND in
   sqlite) ref_url="sqlite:$E2E_TMP/ref.db" ;;
   mysql)
-    _e2e_mariadb --execute="CREATE DATABASE \`${E2E_DB_NAME}_ref\`"
-    loss_extra_dbs+=("${E2E_DB_NAME}_ref")
-    ref_url="$BILLING_TEST_MYSQL_URL${E2E_DB_NAME}_ref"
+    new_db ref
+    ref_url=$NEW_DB_URL
     ;;
 esac
 load_db "$ref_url"
@@ -279,7 +268,7 @@ open(sys.argv[3], "w").write("locked\n")
 time.sleep(120)
 EOF
   holder_pid=$!
-  loss_bg_pids+=("$holder_pid")
+  E2E_BG_PIDS+=("$holder_pid")
   for ((i = 0; i < 200; i++)); do
     [[ -s holder.ready ]] && break
     sleep 0.05

@@ -21,15 +21,6 @@
 # chmod does not stop. A file vanishing between hashing and reading cannot be
 # timed reliably; a path that does not exist stands in for it.
 
-hostile_extra_dbs=()
-hostile_cleanup() {
-  local db
-  for db in "${hostile_extra_dbs[@]}"; do
-    _e2e_mariadb --execute="DROP DATABASE IF EXISTS \`$db\`" || true
-  done
-}
-# shellcheck disable=SC2154 # hostile_rc is set inside the trap
-trap 'hostile_rc=$?; hostile_cleanup; trap - ERR; set +e; (exit $hostile_rc); e2e_cleanup' EXIT
 
 t_start=$(date +%s)
 # Failures of the program, reported together at the end so that one does not
@@ -300,9 +291,8 @@ scenario_db() { # NAME: a fresh database with the base data; sets SC_URL
   case $E2E_BACKEND in
     sqlite) SC_URL="sqlite:$E2E_TMP/sc-$1.db" ;;
     mysql)
-      _e2e_mariadb --execute="CREATE DATABASE \`${E2E_DB_NAME}_${1//-/_}\`"
-      hostile_extra_dbs+=("${E2E_DB_NAME}_${1//-/_}")
-      SC_URL="$BILLING_TEST_MYSQL_URL${E2E_DB_NAME}_${1//-/_}"
+      new_db "${1//-/_}"
+      SC_URL=$NEW_DB_URL
       ;;
   esac
   quiet_ok billing --db "$SC_URL" migrate

@@ -7,37 +7,6 @@
 
 # ---------------------------------------------------------------- helpers
 
-# Extra databases (mysql) and background processes this test made; removed on
-# exit before run_e2e's own cleanup.
-nightly_extra_dbs=()
-nightly_bg_pids=()
-nightly_cleanup() {
-  local pid db
-  for pid in "${nightly_bg_pids[@]}"; do
-    kill -9 "$pid" 2>/dev/null || true
-  done
-  for db in "${nightly_extra_dbs[@]}"; do
-    _e2e_mariadb --execute="DROP DATABASE IF EXISTS \`$db\`" || true
-  done
-}
-# (e2e_cleanup reads the exit status from $?; `set +e` so that setting it does
-# not end the trap early.)
-# shellcheck disable=SC2154 # nightly_rc is set inside the trap
-trap 'nightly_rc=$?; nightly_cleanup; trap - ERR; set +e; (exit $nightly_rc); e2e_cleanup' EXIT
-
-# new_db NAME: a second, empty database of this backend; sets NEW_DB_URL.
-new_db() {
-  case $E2E_BACKEND in
-    sqlite) NEW_DB_URL="sqlite:$E2E_TMP/$1.db" ;;
-    mysql)
-      local name="${E2E_DB_NAME}_$1"
-      _e2e_mariadb --execute="CREATE DATABASE \`$name\`"
-      nightly_extra_dbs+=("$name")
-      NEW_DB_URL="$BILLING_TEST_MYSQL_URL$name"
-      ;;
-  esac
-}
-
 # recon_row FILE DATE ACCOUNT: the row's numbers, comma-joined, from
 # opening_balance to sending_enabled (or "N rows" when not exactly one).
 recon_row() {
@@ -386,7 +355,7 @@ start_run() {
       "$BILLING_BIN" --db "$2" run --from "$wl_from" --to "${3:-$wl_to}" >"$1.out" 2>"$1.err" || rc=$?
     echo "$rc" >"$1.rc"
   ) &
-  nightly_bg_pids+=($!)
+  E2E_BG_PIDS+=($!)
 }
 wait_rc() { # TAG: waits for start_run TAG to end, prints its exit status
   local i
@@ -468,7 +437,7 @@ killed=0
 for ((round = 0; round < 6; round++)); do
   "$BILLING_BIN" --db "$kill_url" --quiet run --from "$wl_from" --to "$wl_to" >/dev/null 2>"kill$round.err" &
   pid=$!
-  nightly_bg_pids+=("$pid")
+  E2E_BG_PIDS+=("$pid")
   sleep "$(printf '0.%02d' $((5 + RANDOM % 45)))"
   if kill -9 "$pid" 2>/dev/null; then
     killed=$((killed + 1))

@@ -15,19 +15,13 @@
 # Both backends: exports written with -o and the metrics file are mode 0640,
 # whatever the umask, also when they replace a world-readable file.
 
-secrets_bg_pids=()
 pm_dir=$E2E_TMP/pm
-secrets_cleanup() {
-  local pid
-  for pid in "${secrets_bg_pids[@]}"; do
-    kill -9 "$pid" 2>/dev/null || true
-  done
+# shellcheck disable=SC2317 # called by run_e2e's cleanup
+e2e_test_cleanup() {
   if [[ -s $pm_dir/mysqld.pid ]]; then
     "$BILLING_SOURCE_DIR/scripts/mariadb.sh" stop "$pm_dir" >/dev/null 2>&1 || true
   fi
 }
-# shellcheck disable=SC2154 # secrets_rc is set inside the trap
-trap 'secrets_rc=$?; secrets_cleanup; trap - ERR; set +e; (exit $secrets_rc); e2e_cleanup' EXIT
 
 t_start=$(date +%s)
 deferred=()
@@ -178,7 +172,7 @@ start_run() { # TAG: `billing run` of the last usage date in the background
       "$BILLING_BIN" "${g[@]}" run --date "$last_date" >"$1.out" 2>"$1.err" || rc=$?
     echo "$rc" >"$1.rc"
   ) &
-  secrets_bg_pids+=($!)
+  E2E_BG_PIDS+=($!)
 }
 # Make the last date heavy (50,000 more events), so the run lasts a while.
 python3 - wl/accounts.csv heavy.csv <<'EOF'

@@ -3,22 +3,6 @@
 # together produce exports byte-identical to one worker; a date is complete
 # only when every shard has closed its accounts.
 
-second_db_url() {
-  # A second fresh database on the same backend, dropped by the runner's
-  # cleanup for MySQL through the trap below.
-  if [[ $E2E_BACKEND == sqlite ]]; then
-    echo "sqlite:$E2E_TMP/$1.db"
-  else
-    local name="${E2E_DB_NAME}_$1"
-    sql "CREATE DATABASE $name" >/dev/null
-    echo "${BILLING_TEST_MYSQL_URL}$name"
-  fi
-}
-drop_second_db() {
-  [[ $E2E_BACKEND == mysql ]] && sql "DROP DATABASE IF EXISTS ${E2E_DB_NAME}_$1" >/dev/null
-  return 0
-}
-
 billing generate --out "$E2E_TMP/w" --accounts 300 --first-date 2026-10-01 --days 3 \
   --events-per-day 3000 >/dev/null 2>&1
 
@@ -37,13 +21,15 @@ exports() { # URL DIR
   done
 }
 
-one=$(second_db_url one)
+new_db one
+one=$NEW_DB_URL
 load "$one"
 expect_exit 0 billing --db "$one" run --from 2026-08-01 --to 2026-10-03 >/dev/null
 exports "$one" "$E2E_TMP/x1"
 
 for n in 2 3; do
-  url=$(second_db_url "s$n")
+  new_db "s$n"
+  url=$NEW_DB_URL
   load "$url"
   pids=()
   for ((k = 0; k < n; k++)); do
@@ -62,14 +48,12 @@ for n in 2 3; do
       || fail "$kind export of $n shards differs from one worker"
   done
   expect_exit 0 billing --db "$url" verify >/dev/null
-  drop_second_db "s$n"
 done
 [[ $(wc -l <"$E2E_TMP/x1/reconciliation.csv") -gt 1000 ]] || fail "the scenario is too small to mean anything"
 
 # One shard alone does not complete a date (a dry run does not wait).
-url=$(second_db_url lone)
+new_db lone
+url=$NEW_DB_URL
 load "$url"
 out=$(expect_exit 0 billing --db "$url" run --shard 0/2 --date 2026-10-01 --dry-run)
 assert_contains "$out" "shard done" "one shard of two leaves the date open"
-drop_second_db lone
-drop_second_db one
