@@ -138,3 +138,24 @@ with open(sys.argv[1], newline="", encoding="utf-8") as f:
 print(max(len(rows) - 1, 0))
 EOF
 }
+
+# verify_ok URL LABEL: `billing verify` passes on URL, or the test fails.
+verify_ok() {
+  local rc=0
+  "$BILLING_BIN" --db "$1" verify >verify.out 2>verify.err || rc=$?
+  if [[ $rc != 0 ]] || grep -q BREACH verify.out; then
+    fail "$2: billing verify exited $rc: $(cat verify.out verify.err)"
+  fi
+}
+
+# export_set URL PREFIX FROM TO: every export of URL to PREFIX.KIND.csv, one
+# file per kind of E2E_EXPORT_KINDS (the dated ones over FROM..TO, every reject).
+# shellcheck disable=SC2034 # read by the test scripts
+E2E_EXPORT_KINDS=(reconciliation charges payments totals rejects)
+export_set() {
+  local kind
+  for kind in reconciliation charges payments totals; do
+    quiet_ok billing --db "$1" export "$kind" --from "$3" --to "$4" -o "$2.$kind.csv"
+  done
+  quiet_ok billing --db "$1" export rejects --all -o "$2.rejects.csv"
+}

@@ -91,23 +91,7 @@ fingerprint() {
     UNION ALL SELECT 'days', COUNT(*), 0 FROM business_days WHERE status = 'complete'"
 }
 
-verify_ok() { # URL LABEL: `billing verify` passes
-  local rc=0
-  "$BILLING_BIN" --db "$1" verify >verify.out 2>verify.err || rc=$?
-  if [[ $rc != 0 ]] || grep -q BREACH verify.out; then
-    fail "$2: billing verify exited $rc: $(cat verify.out verify.err)"
-  fi
-}
 
-export_kinds=(reconciliation charges payments totals rejects)
-export_set() { # URL PREFIX: every export to PREFIX.KIND.csv
-  local kind
-  for kind in reconciliation charges payments totals; do
-    quiet_ok billing --db "$1" export "$kind" --from "$first_date" --to "$last_date" \
-      -o "$2.$kind.csv"
-  done
-  quiet_ok billing --db "$1" export rejects --all -o "$2.rejects.csv"
-}
 
 # The kill driver: runs the command, reads its log lines as they come, and
 # either runs it to the end recording when each progress line (an inbox file,
@@ -229,8 +213,8 @@ read -r outcome _ _ <ref.out
 assert_eq "exit:0" "$outcome" "the reference run: $(tail -n 3 ref.err)"
 grep -q ' END$' timeline.txt || fail "no timeline from the reference run"
 assert_eq 62 "$(grep -c ' 20[0-9-]*$' timeline.txt)" "the reference closed 62 dates"
-export_set "$ref_url" ref
-for kind in "${export_kinds[@]}"; do
+export_set "$ref_url" ref "$first_date" "$last_date"
+for kind in "${E2E_EXPORT_KINDS[@]}"; do
   (($(csv_rows "ref.$kind.csv") > 0)) || fail "the reference $kind export is empty"
 done
 ref_fp=$(fingerprint "$ref_url" "$ref_name")
@@ -294,8 +278,8 @@ while ((survived < crash_target)); do
     sleep 0.1
   done
   assert_eq 0 "$rc" "chain $chains: the run after kill -9 finishes: $(tail -n 5 resume.err)"
-  export_set "$url" "chain$chains"
-  for kind in "${export_kinds[@]}"; do
+  export_set "$url" "chain$chains" "$first_date" "$last_date"
+  for kind in "${E2E_EXPORT_KINDS[@]}"; do
     cmp -s "ref.$kind.csv" "chain$chains.$kind.csv" ||
       fail "chain $chains ($chain_kills kills): the $kind export differs from the reference:
 $(diff "ref.$kind.csv" "chain$chains.$kind.csv" | head -n 8)"
