@@ -9,9 +9,12 @@ packages=(
   build-essential cmake ninja-build pkg-config
   libboost-program-options-dev libboost-date-time-dev
   libsoci-dev libmariadb-dev libsqlite3-dev libspdlog-dev libfmt-dev
+  libhowardhinnant-date-dev tzdata nlohmann-json3-dev libssl-dev
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev
-  mariadb-server mariadb-client sqlite3 python3 time bc
+  mariadb-server mariadb-client sqlite3 python3 time bc faketime
+  # the Debian package: manual page, lintian
+  help2man lintian dpkg-dev
   # checks of the operations files: systemd-analyze, promtool; formatting
   systemd prometheus clang-format
   # fuzzing (scripts/fuzz.sh): clang and its libFuzzer/sanitizer runtimes

@@ -13,7 +13,8 @@
 # The test script is sourced under `set -euo pipefail` from inside E2E_TMP (a
 # temporary folder, removed afterwards) with tests/e2e/lib.sh loaded, and
 # passes if it runs to its end. It sees BILLING_DB_URL (and, for mysql,
-# BILLING_DB_PASSWORD and E2E_DB_NAME), E2E_TMP and E2E_BACKEND.
+# BILLING_DB_PASSWORD and E2E_DB_NAME), E2E_TMP, E2E_BACKEND, and the fixed
+# clock E2E_NOW / E2E_TODAY (BILLING_FAKE_NOW).
 set -euo pipefail
 
 if (($# != 2)); then
@@ -117,7 +118,14 @@ case $E2E_BACKEND in
     ;;
 esac
 
-export BILLING_BIN E2E_TMP E2E_BACKEND E2E_DB_NAME
+# The program's clock stands still at E2E_NOW (BILLING_FAKE_NOW, see
+# lib/ops/clock.hpp), so no test depends on the day or time it runs: "today"
+# is E2E_TODAY for every `billing` command. A test that needs the real clock
+# unsets it for that command.
+E2E_NOW=2026-11-25T12:00:00Z
+E2E_TODAY=2026-11-25
+export BILLING_FAKE_NOW=$E2E_NOW
+export BILLING_BIN E2E_TMP E2E_BACKEND E2E_DB_NAME E2E_NOW E2E_TODAY
 echo "e2e: $(basename "$test_script") on $E2E_BACKEND ($BILLING_DB_URL)"
 
 # Name the failing command when `set -e` ends a test.

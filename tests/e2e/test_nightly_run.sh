@@ -244,9 +244,11 @@ for kind in reconciliation charges payments; do
   cmp -s "before.$kind.csv" "after.$kind.csv" || fail "re-running closed dates changed the $kind export"
 done
 
-# Dates not over yet are refused (today is the UTC date of the machine).
-today=$(date -u +%F)
-tomorrow=$(date -u -d tomorrow +%F)
+# Dates not over yet are refused. Today is the UTC date of the program's clock,
+# fixed by run_e2e.sh at E2E_NOW (2026-11-25T12:00:00Z).
+today=$E2E_TODAY
+tomorrow=2026-11-26
+yesterday=2026-11-24
 expect_exit 2 billing run --date "$today" >/dev/null
 assert_contains "$(cat "$E2E_TMP/last.err")" "not over" "today is refused"
 expect_exit 2 billing run --date "$tomorrow" >/dev/null
@@ -277,13 +279,23 @@ assert_eq "2000,0,0,0,2,0,0,1998,0,1" "$(recon_row nov2.csv 2026-11-02 1)" "the 
 # Dates are UTC whatever the local time zone: in UTC+14 the local date may be
 # tomorrow already, in UTC-12 still yesterday (POSIX TZ strings, no tzdata).
 expect_exit 2 env TZ=XXX-14 "$BILLING_BIN" run --date "$today" >/dev/null
-yesterday=$(date -u -d yesterday +%F)
 out=$(expect_exit 0 env TZ=YYY+12 "$BILLING_BIN" run --date "$yesterday" --dry-run)
 assert_contains "$out" "$yesterday  would close" "yesterday (UTC) can be closed from UTC-12"
 # Without a date, `billing run` closes up to yesterday (UTC).
 out=$(expect_exit 0 billing run --dry-run)
 assert_eq "$yesterday" "$(grep -E '^[0-9]{4}-' <<<"$out" | tail -n 1 | cut -d' ' -f1)" "the default date is yesterday"
 assert_eq "2026-11-03" "$(grep -E '^[0-9]{4}-' <<<"$out" | head -n 1 | cut -d' ' -f1)" "catch-up from the last completed date"
+# The real clock (no BILLING_FAKE_NOW), set by libfaketime to 23:59:30 UTC of
+# 2026-11-20: yesterday is 2026-11-19, and 11-20 is not over yet.
+if ! command -v faketime >/dev/null; then
+  fail "faketime is missing (package faketime; run scripts/setup.sh)"
+fi
+out=$(expect_exit 0 env -u BILLING_FAKE_NOW faketime '2026-11-20 23:59:30' "$BILLING_BIN" run --dry-run)
+assert_eq "2026-11-19" "$(grep -E '^[0-9]{4}-' <<<"$out" | tail -n 1 | cut -d' ' -f1)" "the real clock's yesterday"
+expect_exit 2 env -u BILLING_FAKE_NOW faketime '2026-11-20 23:59:30' "$BILLING_BIN" run --date 2026-11-20 --dry-run >/dev/null
+# A fixed clock that does not parse is an error, never the real clock.
+expect_exit 2 env BILLING_FAKE_NOW=2026-11-25 "$BILLING_BIN" run --dry-run >/dev/null
+assert_contains "$(cat "$E2E_TMP/last.err")" "BILLING_FAKE_NOW" "a bad fixed clock is named"
 
 # ------------------------------------------ a long workload: lock and kill -9
 
