@@ -154,7 +154,10 @@ std::unique_ptr<Database> CommandContext::open_database(SchemaCheck check,
                                 + " does not exist: run `billing migrate` to create it");
     }
   }
-  auto db = std::make_unique<Database>(url, resolve_db_password(settings, env));
+  DbTimeouts timeouts;
+  timeouts.sqlite_busy_s = settings.db_busy_timeout_s.value_or(timeouts.sqlite_busy_s);
+  timeouts.mysql_io_s = settings.db_io_timeout_s.value_or(timeouts.mysql_io_s);
+  auto db = std::make_unique<Database>(url, resolve_db_password(settings, env), timeouts);
   if (check == SchemaCheck::require_current) {
     require_current_schema(*db);
   }

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <array>
+#include <charconv>
 #include <fstream>
 #include <functional>
 
@@ -46,6 +47,19 @@ void check_log_level(const std::string& value, const std::string& where)
   throw UsageError(where + "log level must be debug, info, warn or error, not '" + value + "'");
 }
 
+int parse_seconds(const std::string& value, const std::string& where)
+{
+  constexpr int k_seconds_max = 86'400;
+  int seconds = 0;
+  const auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), seconds);
+  if (ec != std::errc() || end != value.data() + value.size() || seconds < 1
+      || seconds > k_seconds_max) {
+    throw UsageError(where + "must be a whole number of seconds from 1 to "
+                     + std::to_string(k_seconds_max) + ", not '" + value + "'");
+  }
+  return seconds;
+}
+
 // Reads the INI file into settings. Keys are "section.key".
 void apply_config_file(const std::string& path, Settings& settings)
 {
@@ -58,6 +72,14 @@ void apply_config_file(const std::string& path, Settings& settings)
     { "db.url", [&](const std::string& v, const std::string&) { settings.db_url = v; } },
     { "db.password_file",
       [&](const std::string& v, const std::string&) { settings.db_password_file = v; } },
+    { "db.busy_timeout_s",
+      [&](const std::string& v, const std::string& where) {
+        settings.db_busy_timeout_s = parse_seconds(v, where);
+      } },
+    { "db.io_timeout_s",
+      [&](const std::string& v, const std::string& where) {
+        settings.db_io_timeout_s = parse_seconds(v, where);
+      } },
     { "usage.inbox", [&](const std::string& v, const std::string&) { settings.usage_inbox = v; } },
     { "metrics.path",
       [&](const std::string& v, const std::string&) { settings.metrics_path = v; } },

@@ -20,6 +20,10 @@ struct Settings
 {
   std::string db_url = "sqlite:billing.db";
   std::optional<std::string> db_password_file;
+  // db.busy_timeout_s (SQLite) and db.io_timeout_s (MySQL read/write), in
+  // seconds, 1..86400; unset: the defaults of DbTimeouts (storage/database.hpp).
+  std::optional<int> db_busy_timeout_s;
+  std::optional<int> db_io_timeout_s;
   std::optional<std::string> usage_inbox;
   std::optional<std::string> metrics_path;
   std::string log_level = "info";

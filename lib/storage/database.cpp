@@ -17,22 +17,22 @@ namespace billing {
 
 namespace {
 
-constexpr int k_sqlite_busy_timeout_s = 30;
 constexpr int k_mysql_connect_timeout_s = 10;
-// A frozen or unreachable server must end the command (exit 69), not hang
-// it: no statement of ours waits this long for a byte from the server.
-constexpr int k_mysql_io_timeout_s = 15;
 
-std::string connection_string(const DbUrl& url, const std::optional<std::string>& password)
+// A frozen or unreachable server must end the command (exit 69), not hang it:
+// the I/O timeouts come from DbTimeouts.
+std::string connection_string(const DbUrl& url,
+                              const std::optional<std::string>& password,
+                              const DbTimeouts& timeouts)
 {
   if (url.backend == Backend::sqlite) {
-    return "db=" + url.path + " timeout=" + std::to_string(k_sqlite_busy_timeout_s);
+    return "db=" + url.path + " timeout=" + std::to_string(timeouts.sqlite_busy_s);
   }
   std::string cs = "db=" + url.database + " user=" + url.user + " host=" + url.host
                    + " port=" + std::to_string(url.port) + " charset=utf8mb4 local_infile=1"
                    + " connect_timeout=" + std::to_string(k_mysql_connect_timeout_s)
-                   + " read_timeout=" + std::to_string(k_mysql_io_timeout_s)
-                   + " write_timeout=" + std::to_string(k_mysql_io_timeout_s);
+                   + " read_timeout=" + std::to_string(timeouts.mysql_io_s)
+                   + " write_timeout=" + std::to_string(timeouts.mysql_io_s);
   if (password && !password->empty()) {
     if (password->find_first_of("'\\") != std::string::npos) {
       throw UsageError("the MySQL password must not contain a single quote or a backslash "
@@ -147,13 +147,16 @@ std::string DbUrl::display() const
   return "mysql://" + user + "@" + host + ":" + std::to_string(port) + "/" + database;
 }
 
-Database::Database(const DbUrl& url, const std::optional<std::string>& password)
+Database::Database(const DbUrl& url,
+                   const std::optional<std::string>& password,
+                   DbTimeouts timeouts)
   : m_url(url)
   , m_password(password)
+  , m_timeouts(timeouts)
 {
   try {
     if (url.backend == Backend::sqlite) {
-      m_sql.open(*soci::factory_sqlite3(), connection_string(url, password));
+      m_sql.open(*soci::factory_sqlite3(), connection_string(url, password, timeouts));
       // WAL: readers never block the nightly writer; NORMAL sync is durable
       // across process crashes, which is what resume-after-kill needs.
       m_sql << "PRAGMA journal_mode=WAL";
@@ -164,7 +167,7 @@ Database::Database(const DbUrl& url, const std::optional<std::string>& password)
       m_sql << "PRAGMA cache_size=-131072";
       m_sql << "PRAGMA temp_store=MEMORY";
     } else {
-      m_sql.open(*soci::factory_mysql(), connection_string(url, password));
+      m_sql.open(*soci::factory_mysql(), connection_string(url, password, timeouts));
       m_sql << "SET SESSION sql_mode='STRICT_ALL_TABLES,NO_BACKSLASH_ESCAPES,"
                "NO_ZERO_DATE,NO_ZERO_IN_DATE,ERROR_FOR_DIVISION_BY_ZERO,"
                "NO_ENGINE_SUBSTITUTION'";
@@ -181,7 +184,7 @@ Database::~Database() = default;
 
 std::unique_ptr<Database> Database::open_another() const
 {
-  return std::make_unique<Database>(m_url, m_password);
+  return std::make_unique<Database>(m_url, m_password, m_timeouts);
 }
 
 std::unique_ptr<Database> Database::open_reader() const

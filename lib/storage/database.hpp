@@ -39,12 +39,24 @@ struct DbUrl
   std::string display() const;
 };
 
+// How long a connection waits before it gives up (exit 69). Settings
+// db.busy_timeout_s and db.io_timeout_s (README, Configuration).
+struct DbTimeouts
+{
+  // SQLite: how long a statement waits for another process's write lock.
+  int sqlite_busy_s = 30;
+  // MySQL: how long the client waits for a byte from the server (read and
+  // write). It only ends a frozen or vanished server: no legitimate statement
+  // of a year of books, verify and exports included, comes near it.
+  int mysql_io_s = 1800;
+};
+
 class Database
 {
 public:
   // Opens the database. Throws DatabaseUnavailable (exit 69) when it cannot
   // be reached or opened; the message never contains the password.
-  Database(const DbUrl& url, const std::optional<std::string>& password);
+  Database(const DbUrl& url, const std::optional<std::string>& password, DbTimeouts timeouts = {});
   ~Database();
   Database(const Database&) = delete;
   Database& operator=(const Database&) = delete;
@@ -81,6 +93,7 @@ public:
 private:
   DbUrl m_url;
   std::optional<std::string> m_password;
+  DbTimeouts m_timeouts;
   soci::session m_sql;
 };
 
