@@ -3,29 +3,276 @@
 #include "domain/calendar.hpp"
 #include "storage/day_store.hpp"
 
+#include <map>
+#include <set>
+#include <unordered_map>
+
 namespace billing {
 
 namespace {
 
 constexpr int k_breaches_per_check_max = 20;
 
-// Runs `query`; every row it returns is a breach, described by its columns.
-void check(Database& db, VerifyReport& report, const std::string& name, const std::string& query)
+// One check's findings: up to k_breaches_per_check_max breaches are listed.
+class Check
 {
+public:
+  Check(VerifyReport& report, std::string name)
+    : m_report(report)
+    , m_name(std::move(name))
+  {
+  }
+  Check(const Check&) = delete;
+  Check& operator=(const Check&) = delete;
+  // Records the check as passed when it found nothing.
+  ~Check() { finish(); }
+
+  // Records the check as passed when it found nothing; once.
+  void finish()
+  {
+    if (m_found == 0 && !m_finished) {
+      m_report.checks_passed.push_back(m_name);
+    }
+    m_finished = true;
+  }
+
+  // A breach, described by its "column=value" fields.
+  void breach(const std::vector<std::pair<std::string, std::string>>& fields)
+  {
+    if (m_found++ >= k_breaches_per_check_max) {
+      return;
+    }
+    std::string line = m_name + ":";
+    for (const auto& [column, value] : fields) {
+      line += " " + column + "=" + value;
+    }
+    m_report.breaches.push_back(line);
+  }
+
+  // Every row of `rows` is a breach, described by its columns.
+  void breach_per_row(soci::rowset<soci::row>& rows)
+  {
+    for (const auto& r : rows) {
+      std::vector<std::pair<std::string, std::string>> fields;
+      for (size_t i = 0; i < r.size(); ++i) {
+        fields.emplace_back(r.get_properties(i).get_name(), as_opt_str(r, i).value_or("NULL"));
+      }
+      breach(fields);
+    }
+  }
+
+private:
+  VerifyReport& m_report;
+  std::string m_name;
+  long long m_found = 0;
+  bool m_finished = false;
+};
+
+// Runs `query` (no parameters); every row it returns is a breach.
+void check_rows(Database& db,
+                VerifyReport& report,
+                const std::string& name,
+                const std::string& query)
+{
+  Check check(report, name);
   soci::rowset<soci::row> rows = db.sql().prepare
                                  << query + " LIMIT " + std::to_string(k_breaches_per_check_max);
-  bool clean = true;
-  for (const auto& r : rows) {
-    clean = false;
-    std::string line = name + ":";
-    for (size_t i = 0; i < r.size(); ++i) {
-      line += " " + r.get_properties(i).get_name() + "=" + as_opt_str(r, i).value_or("NULL");
+  check.breach_per_row(rows);
+}
+
+std::string str(long long v)
+{
+  return std::to_string(v);
+}
+
+// Credits conserved per account: the ledger's signed sum is what the lots hold
+// net of overdraft. Each table is read once, grouped along its key's first
+// column (account_id), and the three are matched here, not in a join.
+void check_conservation(Database& db, VerifyReport& report)
+{
+  struct Totals
+  {
+    long long ledger = 0;
+    long long remaining = 0;
+    long long overdraft = 0;
+    bool has_state = false;
+  };
+  std::map<long long, Totals> accounts;
+  {
+    soci::rowset<soci::row> rows = db.sql().prepare
+                                   << "SELECT account_id, overdraft FROM account_state";
+    for (const auto& r : rows) {
+      Totals& t = accounts[as_ll(r, 0)];
+      t.overdraft = as_ll(r, 1);
+      t.has_state = true;
     }
-    report.breaches.push_back(line);
   }
-  if (clean) {
-    report.checks_passed.push_back(name);
+  {
+    soci::rowset<soci::row> rows = db.sql().prepare
+                                   << "SELECT account_id, SUM(credits) FROM ledger GROUP BY "
+                                      "account_id";
+    for (const auto& r : rows) {
+      accounts[as_ll(r, 0)].ledger = as_ll(r, 1);
+    }
   }
+  {
+    soci::rowset<soci::row> rows = db.sql().prepare
+                                   << "SELECT account_id, SUM(remaining) FROM lots GROUP BY "
+                                      "account_id";
+    for (const auto& r : rows) {
+      accounts[as_ll(r, 0)].remaining = as_ll(r, 1);
+    }
+  }
+  Check check(report, "credits conserved (ledger = remaining - overdraft)");
+  for (const auto& [account_id, t] : accounts) {
+    // An account with no state row has had no date closed: nothing to hold.
+    if (t.has_state && t.ledger != t.remaining - t.overdraft) {
+      check.breach({ { "account_id", str(account_id) },
+                     { "ledger_total", str(t.ledger) },
+                     { "lots_remaining", str(t.remaining) },
+                     { "overdraft", str(t.overdraft) } });
+    }
+  }
+}
+
+// The distinct values of a table's leading key column, in order: one index
+// seek each, never a scan of the table.
+std::vector<std::string> key_dates(Database& db,
+                                   const std::string& table,
+                                   const std::string& column)
+{
+  std::vector<std::string> dates;
+  std::string after;
+  std::string next;
+  soci::indicator ind = soci::i_ok;
+  soci::statement seek =
+    (db.sql().prepare << "SELECT " + column + " FROM " + table + " WHERE " + column
+                           + " > :after ORDER BY " + column + " LIMIT 1",
+     soci::use(after),
+     soci::into(next, ind));
+  for (;;) {
+    seek.execute(true);
+    if (!seek.got_data() || ind != soci::i_ok) {
+      return dates;
+    }
+    dates.push_back(next);
+    after = next;
+  }
+}
+
+// The per-date checks, one business date at a time along the keys of
+// reconciliation, usage_events and charges: usage charged once, every event of
+// a closed date charged, charges = used, and closing of D = opening of the
+// account's next row. Memory: one date's accounts plus each account's last
+// closing.
+void check_dates(Database& db, VerifyReport& report, const std::optional<Date>& last)
+{
+  std::set<std::string> dates;
+  for (const auto& d : key_dates(db, "reconciliation", "business_date")) {
+    dates.insert(d);
+  }
+  for (const auto& d : key_dates(db, "usage_events", "charged_date")) {
+    dates.insert(d);
+  }
+  std::set<std::string> complete;
+  {
+    soci::rowset<soci::row> rows = db.sql().prepare
+                                   << "SELECT business_date FROM business_days WHERE status = "
+                                      "'complete'";
+    for (const auto& r : rows) {
+      complete.insert(as_str(r, 0));
+    }
+  }
+  const std::string last_text = last ? format_date(*last) : std::string();
+
+  Check charged_once(report, "usage charged once: events = reconciliation used");
+  Check all_charged(report, "every accepted event of a closed date is charged");
+  Check charges_used(report, "charges = reconciliation used");
+  Check continuity(report, "closing of D = opening of D+1");
+  std::unordered_map<long long, long long> last_closing;
+  for (const std::string& date : dates) {
+    struct Credits
+    {
+      long long credits = 0;
+      long long events = 0;
+    };
+    std::unordered_map<long long, Credits> event_credits;
+    {
+      soci::rowset<soci::row> rows =
+        (db.sql().prepare << "SELECT account_id, SUM(credits), COUNT(*) FROM usage_events WHERE "
+                             "charged_date = :d GROUP BY account_id",
+         soci::use(date));
+      for (const auto& r : rows) {
+        event_credits[as_ll(r, 0)] = Credits{ as_ll(r, 1), as_ll(r, 2) };
+      }
+    }
+    const bool is_complete = complete.contains(date);
+    std::unordered_map<long long, long long> charged;
+    if (is_complete) {
+      soci::rowset<soci::row> rows =
+        (db.sql().prepare << "SELECT account_id, SUM(credits) FROM charges WHERE business_date = "
+                             ":d GROUP BY account_id",
+         soci::use(date));
+      for (const auto& r : rows) {
+        charged[as_ll(r, 0)] = as_ll(r, 1);
+      }
+    }
+    std::unordered_map<long long, bool> has_row;
+    soci::rowset<soci::row> rows =
+      (db.sql().prepare << "SELECT account_id, opening, closing, used FROM reconciliation WHERE "
+                           "business_date = :d ORDER BY account_id",
+       soci::use(date));
+    for (const auto& r : rows) {
+      const long long account_id = as_ll(r, 0);
+      const long long opening = as_ll(r, 1);
+      const long long closing = as_ll(r, 2);
+      const long long used = as_ll(r, 3);
+      const auto events = event_credits.find(account_id);
+      const long long event_used = events == event_credits.end() ? 0 : events->second.credits;
+      if (events != event_credits.end()) {
+        events->second.events = -1; // matched by a reconciliation row
+      }
+      if (used != event_used) {
+        charged_once.breach({ { "business_date", date },
+                              { "account_id", str(account_id) },
+                              { "used", str(used) },
+                              { "event_credits", str(event_used) } });
+      }
+      if (is_complete) {
+        const auto c = charged.find(account_id);
+        const long long charged_credits = c == charged.end() ? 0 : c->second;
+        if (used != charged_credits) {
+          charges_used.breach({ { "business_date", date },
+                                { "account_id", str(account_id) },
+                                { "used", str(used) },
+                                { "charged", str(charged_credits) } });
+        }
+      }
+      const auto [prev, first] = last_closing.try_emplace(account_id, closing);
+      if (!first) {
+        if (prev->second != opening) {
+          continuity.breach({ { "business_date", date },
+                              { "account_id", str(account_id) },
+                              { "opening", str(opening) },
+                              { "prev_closing", str(prev->second) } });
+        }
+        prev->second = closing;
+      }
+    }
+    if (last && date <= last_text) {
+      for (const auto& [account_id, c] : event_credits) {
+        if (c.events >= 0) {
+          all_charged.breach({ { "charged_date", date },
+                               { "account_id", str(account_id) },
+                               { "events", str(c.events) } });
+        }
+      }
+    }
+  }
+  charged_once.finish();
+  all_charged.finish();
+  charges_used.finish();
+  continuity.finish();
 }
 
 } // namespace
@@ -33,75 +280,42 @@ void check(Database& db, VerifyReport& report, const std::string& name, const st
 VerifyReport verify_books(Database& db)
 {
   VerifyReport report;
-  // Conservation: the ledger's signed sum is what the lots hold net of debt.
-  check(db,
-        report,
-        "credits conserved (ledger = remaining - overdraft)",
-        "SELECT s.account_id, COALESCE(l.total, 0) AS ledger_total, COALESCE(t.remaining, 0) AS "
-        "lots_remaining, s.overdraft FROM account_state s "
-        "LEFT JOIN (SELECT account_id, SUM(credits) AS total FROM ledger GROUP BY account_id) l "
-        "ON l.account_id = s.account_id "
-        "LEFT JOIN (SELECT account_id, SUM(remaining) AS remaining FROM lots GROUP BY "
-        "account_id) t ON t.account_id = s.account_id "
-        "WHERE COALESCE(l.total, 0) <> COALESCE(t.remaining, 0) - s.overdraft");
-  check(db,
-        report,
-        "no negative lot or overdraft",
-        "SELECT account_id, lot_seq, remaining FROM lots WHERE remaining < 0 UNION ALL "
-        "SELECT account_id, -1, overdraft FROM account_state WHERE overdraft < 0");
-  // A lot past its expiry in a closed date has nothing left. A lot expiring
-  // exactly at the next 00:00Z belongs to the next date (SPEC 13.2).
+  check_conservation(db, report);
+  check_rows(db,
+             report,
+             "no negative lot or overdraft",
+             "SELECT account_id, lot_seq, remaining FROM lots WHERE remaining < 0 UNION ALL "
+             "SELECT account_id, -1, overdraft FROM account_state WHERE overdraft < 0");
   const auto last = last_completed_date(db);
   if (last) {
-    const std::string end_us = std::to_string(start_of(last->next()).us);
-    check(db,
-          report,
-          "no expired lot holds credits",
-          "SELECT l.account_id, l.lot_seq, l.remaining, l.expires_at_us FROM lots l JOIN "
-          "account_state s ON s.account_id = l.account_id WHERE l.remaining > 0 AND "
-          "l.expires_at_us < "
-            + end_us + " AND s.state_date >= " + sql_quote(format_date(*last)));
-    check(db,
-          report,
-          "every accepted event of a closed date is charged",
-          "SELECT e.event_id, e.account_id, e.charged_date FROM usage_events e LEFT JOIN "
-          "reconciliation r ON r.business_date = e.charged_date AND r.account_id = e.account_id "
-          "WHERE e.charged_date <= "
-            + sql_quote(format_date(*last)) + " AND r.account_id IS NULL");
+    // A lot past its expiry in a closed date has nothing left. A lot expiring
+    // exactly at the next 00:00Z belongs to the next date (SPEC 13.2). Each
+    // lot with credits is matched to its account's state along the key.
+    Check check(report, "no expired lot holds credits");
+    const long long end_us = start_of(last->next()).us;
+    const std::string last_text = format_date(*last);
+    soci::rowset<soci::row> rows =
+      (db.sql().prepare
+         << "SELECT l.account_id, l.lot_seq, l.remaining, l.expires_at_us FROM lots l "
+            "JOIN account_state s ON s.account_id = l.account_id WHERE l.remaining "
+            "> 0 AND l.expires_at_us < :end_us AND s.state_date >= :last LIMIT "
+              + std::to_string(k_breaches_per_check_max),
+       soci::use(end_us),
+       soci::use(last_text));
+    check.breach_per_row(rows);
   }
-  check(db,
-        report,
-        "no event is charged before it occurred",
-        "SELECT event_id, occurred_date, charged_date FROM usage_events WHERE charged_date IS "
-        "NULL OR charged_date < occurred_date");
-  check(db,
-        report,
-        "usage charged once: events = reconciliation used",
-        "SELECT r.business_date, r.account_id, r.used, COALESCE(e.credits, 0) AS event_credits "
-        "FROM reconciliation r LEFT JOIN (SELECT charged_date, account_id, SUM(credits) AS "
-        "credits FROM usage_events WHERE charged_date IS NOT NULL GROUP BY charged_date, "
-        "account_id) e ON e.charged_date = r.business_date AND e.account_id = r.account_id "
-        "WHERE r.used <> COALESCE(e.credits, 0)");
-  check(db,
-        report,
-        "charges = reconciliation used",
-        "SELECT r.business_date, r.account_id, r.used, COALESCE(c.credits, 0) AS charged FROM "
-        "reconciliation r JOIN business_days d ON d.business_date = r.business_date AND "
-        "d.status = 'complete' LEFT JOIN (SELECT business_date, account_id, SUM(credits) AS "
-        "credits FROM charges GROUP BY business_date, account_id) c ON c.business_date = "
-        "r.business_date AND c.account_id = r.account_id WHERE r.used <> COALESCE(c.credits, 0)");
-  check(db,
-        report,
-        "reconciliation rows tie out",
-        "SELECT business_date, account_id, opening, closing FROM reconciliation WHERE closing <> "
-        "opening + granted + purchased - used - expired - revoked");
-  check(db,
-        report,
-        "closing of D = opening of D+1",
-        "SELECT business_date, account_id, opening, prev_closing FROM (SELECT business_date, "
-        "account_id, opening, LAG(closing) OVER (PARTITION BY account_id ORDER BY "
-        "business_date) AS prev_closing FROM reconciliation) x WHERE prev_closing IS NOT NULL "
-        "AND prev_closing <> opening");
+  check_rows(db,
+             report,
+             "no event is charged before it occurred",
+             "SELECT event_id, occurred_date, charged_date FROM usage_events WHERE charged_date IS "
+             "NULL OR charged_date < occurred_date");
+  check_rows(
+    db,
+    report,
+    "reconciliation rows tie out",
+    "SELECT business_date, account_id, opening, closing FROM reconciliation WHERE closing <> "
+    "opening + granted + purchased - used - expired - revoked");
+  check_dates(db, report, last);
   return report;
 }
 
