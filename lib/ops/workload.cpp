@@ -3,6 +3,7 @@
 #include "domain/calendar.hpp"
 #include "domain/rating.hpp"
 #include "util/assert.hpp"
+#include "util/random.hpp"
 
 #include <algorithm>
 #include <cerrno>
@@ -70,56 +71,10 @@ constexpr std::size_t k_plan_starter = 0;
 constexpr std::size_t k_plan_growth = 1;
 constexpr std::size_t k_plan_payg = 4;
 
-std::uint64_t splitmix64(std::uint64_t x)
-{
-  x += 0x9e3779b97f4a7c15ULL;
-  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-  return x ^ (x >> 31);
-}
-
 // Stream 0 is the import files, stream 1 + d usage day d.
 std::uint64_t stream_seed(unsigned long long seed, std::uint64_t stream)
 {
   return splitmix64(seed ^ splitmix64(stream));
-}
-
-// mt19937_64 with our own, portable mapping of its output to ranges.
-class Random
-{
-public:
-  explicit Random(std::uint64_t seed)
-    : m_engine(seed)
-  {
-  }
-
-  // Uniform in [0, n) (multiply-shift; the bias is below 2^-40 for our n).
-  // REQUIRES: n >= 1.
-  std::uint64_t below(std::uint64_t n)
-  {
-    return static_cast<std::uint64_t>((static_cast<unsigned __int128>(m_engine()) * n) >> 64);
-  }
-  // Uniform in [low, high]. REQUIRES: low <= high.
-  long long between(long long low, long long high)
-  {
-    return low + static_cast<long long>(below(static_cast<std::uint64_t>(high - low) + 1));
-  }
-  // True with probability threshold / 2^64 (see threshold_of).
-  bool chance(std::uint64_t threshold) { return m_engine() < threshold; }
-
-private:
-  std::mt19937_64 m_engine;
-};
-
-std::uint64_t threshold_of(double share)
-{
-  if (share <= 0.0) {
-    return 0;
-  }
-  if (share >= 1.0) {
-    return std::numeric_limits<std::uint64_t>::max();
-  }
-  return static_cast<std::uint64_t>(share * 18446744073709551616.0);
 }
 
 [[noreturn]] void throw_write_error(const std::string& path, int error)

@@ -3,13 +3,13 @@
 // property tests over thousands of generated accounts.
 #include "domain/calendar.hpp"
 #include "domain/engine.hpp"
+#include "util/random.hpp"
 
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <map>
 #include <ostream>
-#include <random>
 #include <string>
 #include <vector>
 
@@ -939,12 +939,12 @@ struct GeneratedAccount
   std::vector<DayFacts> days; // days[i]: the facts of anchor + i
 };
 
-GeneratedAccount generate_account(std::mt19937_64& rng, long long account_id)
+// Draws through the project's portable Random (util/random.hpp): the same
+// scenarios with every standard library.
+GeneratedAccount generate_account(Random& rng, long long account_id)
 {
-  auto uniform = [&rng](long long lo, long long hi) {
-    return std::uniform_int_distribution<long long>(lo, hi)(rng);
-  };
-  auto chance = [&rng](double p) { return std::bernoulli_distribution(p)(rng); };
+  auto uniform = [&rng](long long lo, long long hi) { return rng.between(lo, hi); };
+  auto chance = [&rng](double p) { return rng.chance(p); };
 
   GeneratedAccount g;
   g.plan.plan_id = "gen";
@@ -1003,7 +1003,7 @@ GeneratedAccount generate_account(std::mt19937_64& rng, long long account_id)
 }
 
 // Runs the account over all its dates, checking the invariants after each.
-std::vector<AccountDayResult> run_and_check(const GeneratedAccount& g, std::mt19937_64* shuffle)
+std::vector<AccountDayResult> run_and_check(const GeneratedAccount& g, Random* shuffle)
 {
   std::vector<AccountDayResult> results;
   results.reserve(g.days.size());
@@ -1017,9 +1017,9 @@ std::vector<AccountDayResult> run_and_check(const GeneratedAccount& g, std::mt19
       date, g.plan, g.settings, state, g.days[i].purchases, g.days[i].usage, g.days[i].revocations
     };
     if (shuffle != nullptr) {
-      std::shuffle(input.purchases.begin(), input.purchases.end(), *shuffle);
-      std::shuffle(input.usage.begin(), input.usage.end(), *shuffle);
-      std::shuffle(input.state.lots.begin(), input.state.lots.end(), *shuffle);
+      shuffle->shuffle(input.purchases);
+      shuffle->shuffle(input.usage);
+      shuffle->shuffle(input.state.lots);
     }
     const Credits opening = balance(state);
     const bool sending_before = state.sending_enabled;
@@ -1140,8 +1140,8 @@ class EnginePropertyTest : public ::testing::TestWithParam<unsigned long long>
 TEST_P(EnginePropertyTest, BooksBalanceAndRerunsAreIdentical)
 {
   constexpr int k_accounts = 250;
-  std::mt19937_64 rng(GetParam());
-  std::mt19937_64 shuffle_rng(GetParam() ^ 0x5eedULL);
+  Random rng(GetParam());
+  Random shuffle_rng(GetParam() ^ 0x5eedULL);
   long long nonzero_overdraft = 0;
   long long rollovers = 0;
   long long recharges = 0;
