@@ -40,9 +40,24 @@ charged=$(sql "SELECT COUNT(*) FROM usage_events WHERE charged_date <= '2026-10-
 sum=$(awk '/^billing_usage_events_charged_total/ {s += $2} END {print s}' "$metrics")
 assert_eq "$charged" "$sum" "charged events in the metrics = charged events in the books"
 ls "$E2E_TMP"/billing.prom.tmp.* >/dev/null 2>&1 && fail "a temporary metrics file was left behind"
-# A failed run still writes the metrics, with its exit code.
+# A run refused before it starts (a date not over: exit 2) writes no metrics:
+# the file is the last run's, byte for byte.
+cp "$metrics" before.prom
 expect_exit 2 billing --config ops.conf run --date 2099-01-01 >/dev/null
+cmp -s before.prom "$metrics" || fail "a refused run rewrote the metrics"
+# A run that fails once it has started (here its inbox is missing: exit 65)
+# writes the metrics with its exit code, and keeps the last success time.
+printf '[usage]\ninbox = %s/no-inbox\n[metrics]\npath = %s/billing.prom\n' "$E2E_TMP" "$E2E_TMP" >bad-inbox.conf
+# An hour later on the fixed clock, so a failure counted as a success would show.
+expect_exit 65 env BILLING_FAKE_NOW=2026-11-25T13:00:00Z "$BILLING_BIN" --config bad-inbox.conf \
+  run --date 2026-10-11 >/dev/null
+m=$(cat "$metrics")
+assert_contains "$m" "billing_run_exit_code 65" "a failed run's metrics carry its exit code"
+assert_eq "$(grep '^billing_last_success_timestamp_seconds' before.prom)" \
+  "$(grep '^billing_last_success_timestamp_seconds' "$metrics")" "a failed run keeps the last success time"
+promtool check metrics <"$metrics" || fail "promtool rejects the metrics of a failed run"
 expect_exit 0 billing --config ops.conf run --date 2026-10-11 >/dev/null
+assert_contains "$(cat "$metrics")" "billing_run_exit_code 0" "the next good run clears the exit code"
 
 # Exports: -o is 0640; reconciliation sums tie out with the totals export.
 expect_exit 0 billing export reconciliation --from 2026-08-01 --to 2026-10-11 -o recon.csv >/dev/null
