@@ -24,15 +24,16 @@ std::optional<Instant> fake_now()
     }
     const auto t = parse_instant(text);
     if (!t) {
-      throw UsageError(std::string(k_fake_now_env) + " is not an instant (YYYY-MM-DDTHH:MM:SSZ): "
-                       + text);
+      throw UsageError(std::string(k_fake_now_env)
+                       + " is not an instant (YYYY-MM-DDTHH:MM:SSZ): " + text);
     }
     return t;
   }();
   static std::once_flag announced;
   if (fixed) {
     std::call_once(announced, [] {
-      spdlog::debug("the clock stands at {} ({}; for tests only)", format_instant(*fixed), k_fake_now_env);
+      spdlog::debug(
+        "the clock stands at {} ({}; for tests only)", format_instant(*fixed), k_fake_now_env);
     });
   }
   return fixed;
