@@ -4,7 +4,8 @@
 #
 #   BILLING_PRESET=dev scripts/test.sh     (default: release)
 #
-# After ctest: a bounded fuzz run (scripts/fuzz.sh, FUZZ_SECONDS per target,
+# After ctest: the SQLite end-to-end tests again under libfaketime at a date
+# years ahead, started two minutes before midnight UTC; a bounded fuzz run (scripts/fuzz.sh, FUZZ_SECONDS per target,
 # default 15) and the unit and database tests built with ASan + UBSan (preset
 # dev).
 #
@@ -56,6 +57,19 @@ ctest --preset "$preset" --output-on-failure --parallel "$jobs" || rc=$?
 # each one that fails is named at the end and makes the exit status non-zero.
 failed=()
 ((rc == 0)) || failed+=("ctest --preset $preset (exit status $rc)")
+
+# The SQLite end-to-end tests once more with the machine's clock years ahead
+# and two minutes before midnight UTC (libfaketime, package faketime), so the
+# run crosses 00:00: a test that depends on the day or time it runs fails
+# here on the day it is written. The program's own clock is fixed by the tests
+# (BILLING_FAKE_NOW); what this catches is a test that reads the clock itself.
+faketime_at=${BILLING_FAKETIME_AT:-2031-01-15 23:58:00}
+heading "SQLite end-to-end tests at $faketime_at UTC (libfaketime)"
+start=$SECONDS
+TZ=UTC faketime "$faketime_at" \
+  ctest --preset "$preset" --output-on-failure --parallel "$jobs" -R '^e2e[.]' -E '^e2e[.]mysql[.]' \
+  || failed+=("SQLite end-to-end tests under faketime $faketime_at")
+echo "the faketime pass took $((SECONDS - start))s"
 
 # Bounded fuzzing of the parsers (tests/fuzz, libFuzzer + ASan + UBSan): a
 # smoke run in the suite; run scripts/fuzz.sh with a larger FUZZ_SECONDS to hunt.

@@ -290,9 +290,11 @@ assert_eq "2026-11-03" "$(grep -E '^[0-9]{4}-' <<<"$out" | head -n 1 | cut -d' '
 if ! command -v faketime >/dev/null; then
   fail "faketime is missing (package faketime; run scripts/setup.sh)"
 fi
-out=$(expect_exit 0 env -u BILLING_FAKE_NOW faketime '2026-11-20 23:59:30' "$BILLING_BIN" run --dry-run)
+# (When the suite itself runs under libfaketime, its variables go first.)
+real_clock=(env -u BILLING_FAKE_NOW -u LD_PRELOAD -u FAKETIME TZ=UTC faketime '2026-11-20 23:59:30')
+out=$(expect_exit 0 "${real_clock[@]}" "$BILLING_BIN" run --dry-run)
 assert_eq "2026-11-19" "$(grep -E '^[0-9]{4}-' <<<"$out" | tail -n 1 | cut -d' ' -f1)" "the real clock's yesterday"
-expect_exit 2 env -u BILLING_FAKE_NOW faketime '2026-11-20 23:59:30' "$BILLING_BIN" run --date 2026-11-20 --dry-run >/dev/null
+expect_exit 2 "${real_clock[@]}" "$BILLING_BIN" run --date 2026-11-20 --dry-run >/dev/null
 # A fixed clock that does not parse is an error, never the real clock.
 expect_exit 2 env BILLING_FAKE_NOW=2026-11-25 "$BILLING_BIN" run --dry-run >/dev/null
 assert_contains "$(cat "$E2E_TMP/last.err")" "BILLING_FAKE_NOW" "a bad fixed clock is named"

@@ -143,7 +143,7 @@ with open(sys.argv[1], newline="", encoding="utf-8") as f:
     raw = [r for r in csv.reader(f) if r and r[1] == "24"][0][4]
 assert raw.startswith("1,e-111,xxxxxxxx") and 1000 < len(raw) <= 65536 + 2, len(raw)
 EOF
-today=$(date -u +%F)
+today=$E2E_TODAY # the program's fixed clock (run_e2e.sh)
 expect_exit 0 billing export rejects --from "$today" --to "$today" -o rejects-today.csv >/dev/null
 assert_eq 18 "$(csv_rows rejects-today.csv)" "rejects by ingest date (today)"
 expect_exit 0 billing export rejects --from 2026-09-01 --to 2026-09-30 -o rejects-sep.csv >/dev/null
