@@ -1,24 +1,48 @@
 #!/usr/bin/env bash
-# The nightly run against the bare bulk-load bound, on SQLite and MariaDB in
-# one invocation (issue 7). For each event count E: generate a seeded
-# workload (BENCH_ACCOUNTS accounts, E usage lines for one day), load the same
-# usage CSV into a bare table with the database's own loader (sqlite3 .import
-# in one transaction; LOAD DATA LOCAL INFILE), then run the full nightly
-# nightly work for that date on a fresh database (`billing ingest` of the log,
-# then `billing run`), and print events, seconds, events/s, the
-# (ingest+run)/bare-load ratio, peak RSS, and the time to re-run the date. Then 1, 2 and 4 shard workers on MariaDB,
-# with their exports compared byte for byte.
+# Benchmarks of the nightly work on SQLite and MariaDB in one invocation.
+# Figures, not assertions; not part of the test suite.
+#
+# Mode `night` (default): for each event count E, generate a seeded workload
+# (BENCH_ACCOUNTS accounts, E usage lines for one day), load the same usage CSV
+# into a keyed bare table with the database's own loader (event_id the PRIMARY
+# KEY, as SPEC 5's duplicate rule needs; sqlite3 .import in one transaction;
+# LOAD DATA LOCAL INFILE), then do the night's work on a fresh database
+# (`billing ingest` of the log, then `billing run`) and print events, seconds,
+# events/s, the (ingest+run)/bare-load ratio, peak RSS, the time to re-run the
+# date, µs per event and the time of `billing verify`. Then 1, 2 and 4 shard
+# workers on MariaDB, with their exports compared byte for byte.
 #
 #   scripts/bench.sh                          # E = 1M and 5M, 200k accounts
 #   BENCH_EVENTS="100000" BENCH_ACCOUNTS=20000 scripts/bench.sh   # quick
 #
-# Not part of the test suite: figures, not assertions.
+# Mode `horizon`: BENCH_ACCOUNTS accounts (default 20,000), BENCH_NIGHTS nights
+# (default 45) of BENCH_EVENTS events each (default 40,000), one night after
+# the other as the timer runs them (ingest of the night's log, then run of the
+# date). Prints every night's ingest and run time, the ratio
+# median(last 5 nights) / median(nights 2-6), and at the end the time of
+# verify, status and every export over all the dates.
+#
+#   BENCH_MODE=horizon scripts/bench.sh
+#   BENCH_MODE=horizon BENCH_NIGHTS=365 BENCH_EVENTS=20000 BENCH_BACKENDS=sqlite scripts/bench.sh
+#
+# BENCH_BACKENDS (default "sqlite mysql") picks the backends.
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 root=$PWD
-events_list=${BENCH_EVENTS:-"1000000 5000000"}
-accounts=${BENCH_ACCOUNTS:-200000}
+mode=${BENCH_MODE:-night}
+backends=${BENCH_BACKENDS:-"sqlite mysql"}
+if [[ $mode == horizon ]]; then
+  events_list=${BENCH_EVENTS:-40000}
+  accounts=${BENCH_ACCOUNTS:-20000}
+  nights=${BENCH_NIGHTS:-45}
+elif [[ $mode == night ]]; then
+  events_list=${BENCH_EVENTS:-"1000000 5000000"}
+  accounts=${BENCH_ACCOUNTS:-200000}
+else
+  echo "bench.sh: BENCH_MODE must be night or horizon, not '$mode'" >&2
+  exit 2
+fi
 shards_list=${BENCH_SHARDS:-"1 2 4"}
 date=2026-11-01
 work=$(mktemp -d "${TMPDIR:-/tmp}/billing-bench.XXXXXX")
@@ -26,7 +50,9 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/billing-bench.XXXXXX")
 bash scripts/setup.sh
 cmake --preset release >/dev/null
 cmake --build --preset release --parallel 2 >/dev/null
-bin=$root/build/release/lib/cli/billing
+# A copy, so a rebuild while the benchmark runs does not change the program.
+bin=$work/billing
+cp "$root/build/release/lib/cli/billing" "$bin"
 
 mdb=$work/mariadb
 cleanup() {
@@ -58,7 +84,7 @@ timed() { # OUTFILE CMD...
 bare_sqlite() { # CSV -> seconds
   local db=$work/bare.db
   rm -f "$db"
-  sqlite3 "$db" "CREATE TABLE usage_bare (occurred_at TEXT, event_id TEXT, account_id TEXT, channel TEXT, status TEXT, chars TEXT, duration_s TEXT, platform_credits TEXT, campaign TEXT);"
+  sqlite3 "$db" "CREATE TABLE usage_bare (occurred_at TEXT, event_id TEXT PRIMARY KEY, account_id TEXT, channel TEXT, status TEXT, chars TEXT, duration_s TEXT, platform_credits TEXT, campaign TEXT);"
   local t0 t1
   t0=$(date +%s.%N)
   sqlite3 "$db" <<SQL
@@ -73,7 +99,7 @@ SQL
 
 bare_mysql() { # CSV -> seconds
   mysql_cli -e "DROP DATABASE IF EXISTS bench_bare; CREATE DATABASE bench_bare CHARACTER SET utf8mb4;"
-  mysql_cli bench_bare -e "CREATE TABLE usage_bare (occurred_at VARCHAR(40), event_id VARCHAR(80), account_id VARCHAR(30), channel VARCHAR(16), status VARCHAR(16), chars VARCHAR(20), duration_s VARCHAR(20), platform_credits VARCHAR(20), campaign VARCHAR(40)) ENGINE=InnoDB"
+  mysql_cli bench_bare -e "CREATE TABLE usage_bare (occurred_at VARCHAR(40), event_id VARCHAR(80) PRIMARY KEY, account_id VARCHAR(30), channel VARCHAR(16), status VARCHAR(16), chars VARCHAR(20), duration_s VARCHAR(20), platform_credits VARCHAR(20), campaign VARCHAR(40)) ENGINE=InnoDB"
   local t0 t1
   t0=$(date +%s.%N)
   mysql_cli bench_bare -e "LOAD DATA LOCAL INFILE '$1' INTO TABLE usage_bare FIELDS TERMINATED BY ',' OPTIONALLY ENCLOSED BY '\"' LINES TERMINATED BY '\n' IGNORE 1 LINES"
@@ -90,37 +116,95 @@ fresh_db() { # BACKEND NAME -> URL (migrated, reference data imported)
     mysql_cli -e "DROP DATABASE IF EXISTS $2; CREATE DATABASE $2 CHARACTER SET utf8mb4"
     url=${BILLING_TEST_MYSQL_URL}$2
   fi
-  "$bin" --db "$url" migrate >/dev/null
+  "$bin" --db "$url" --quiet migrate >/dev/null
   "$bin" --db "$url" --quiet import plans "$gen/plans.csv" >/dev/null
   "$bin" --db "$url" --quiet import accounts "$gen/accounts.csv" >/dev/null
   "$bin" --db "$url" --quiet import purchases "$gen/purchases.csv" >/dev/null
   echo "$url"
 }
 
-printf '\n%-8s %9s %8s %9s %8s %8s %10s %7s %8s %8s %9s\n' backend events bare_s ingest_s run_s total_s events/s ratio rss_mib rerun_s us/event
+# median of the numbers on stdin
+median() {
+  sort -g | awk '{a[NR]=$1} END {if (NR == 0) {print 0} else if (NR % 2) {print a[(NR+1)/2]} else {print (a[NR/2]+a[NR/2+1])/2}}'
+}
+
+horizon() {
+  local gen=$work/gen-horizon backend url first d night t_in t_run range
+  first=$date
+  # The program's clock (BILLING_FAKE_NOW, lib/ops/clock.hpp) stands the day
+  # after the last night, so a long horizon never reaches a date not over.
+  BILLING_FAKE_NOW=$(date -u -d "$first + $nights days" +%FT12:00:00Z)
+  export BILLING_FAKE_NOW
+  "$bin" generate --out "$gen" --accounts "$accounts" --first-date "$first" --days "$nights" \
+    --events-per-day "$events_list" >/dev/null 2>&1
+  echo "horizon: $accounts accounts, $nights nights of $events_list events"
+  for backend in $backends; do
+    url=$(fresh_db "$backend" bench_horizon)
+    printf '\n%-8s %6s %-10s %9s %8s %8s\n' backend night date ingest_s run_s rss_mib
+    : >"$work/nights"
+    for ((night = 1; night <= nights; night++)); do
+      d=$(date -u -d "$first + $((night - 1)) days" +%F)
+      timed "$work/ingest" "$bin" --db "$url" --quiet ingest "$gen/usage-$d.csv"
+      timed "$work/run" "$bin" --db "$url" --quiet run --date "$d"
+      t_in=$(cat "$work/ingest.secs")
+      t_run=$(cat "$work/run.secs")
+      echo "$night $(echo "$t_in + $t_run" | bc -l)" >>"$work/nights"
+      printf '%-8s %6d %-10s %9.2f %8.2f %8s\n' "$backend" "$night" "$d" "$t_in" "$t_run" \
+        "$(cat "$work/run.rss")"
+    done
+    local early late
+    early=$(awk '$1 >= 2 && $1 <= 6 {print $2}' "$work/nights" | median)
+    late=$(awk -v n="$nights" '$1 > n - 5 {print $2}' "$work/nights" | median)
+    printf '%s: median night 2-6 %.2f s, last 5 %.2f s, ratio %.2f\n' "$backend" "$early" "$late" \
+      "$(echo "$late / $early" | bc -l)"
+    # What a year of books needs stays usable: over every date at the end.
+    printf '%-8s %-36s %8s %8s\n' backend command seconds rss_mib
+    timed "$work/verify" "$bin" --db "$url" verify
+    printf '%-8s %-36s %8.2f %8s\n' "$backend" verify "$(cat "$work/verify.secs")" "$(cat "$work/verify.rss")"
+    timed "$work/status" "$bin" --db "$url" status
+    printf '%-8s %-36s %8.2f %8s\n' "$backend" status "$(cat "$work/status.secs")" "$(cat "$work/status.rss")"
+    for kind in reconciliation charges payments rejects; do
+      range=(--from "$first" --to "$d")
+      [[ $kind != rejects ]] || range=() # a rejects range is of ingest dates
+      timed "$work/export" "$bin" --db "$url" --quiet export "$kind" "${range[@]}" -o "$work/export.csv"
+      printf '%-8s %-36s %8.2f %8s\n' "$backend" "export $kind ($(($(wc -l <"$work/export.csv") - 1)) rows)" \
+        "$(cat "$work/export.secs")" "$(cat "$work/export.rss")"
+    done
+  done
+}
+
+if [[ $mode == horizon ]]; then
+  horizon
+  exit 0
+fi
+
+printf '\n%-8s %9s %8s %9s %8s %8s %10s %7s %8s %8s %9s %8s\n' backend events bare_s ingest_s run_s total_s events/s ratio rss_mib rerun_s us/event verify_s
 for events in $events_list; do
   gen=$work/gen-$events
   "$bin" generate --out "$gen" --accounts "$accounts" --first-date "$date" --days 1 \
     --events-per-day "$events" >/dev/null 2>&1
   csv=$gen/usage-$date.csv
-  for backend in sqlite mysql; do
+  for backend in $backends; do
     if [[ $backend == sqlite ]]; then bare=$(bare_sqlite "$csv"); else bare=$(bare_mysql "$csv"); fi
     url=$(fresh_db "$backend" "bench_$events")
     # The nightly work: ingest the day's log, then close the date.
     timed "$work/ingest" "$bin" --db "$url" --quiet ingest "$csv"
     timed "$work/run" "$bin" --db "$url" --quiet run --date "$date"
     timed "$work/rerun" "$bin" --db "$url" --quiet run --date "$date"
+    timed "$work/verify" "$bin" --db "$url" verify
     ingest_s=$(cat "$work/ingest.secs")
     run_s=$(cat "$work/run.secs")
     total_s=$(echo "$ingest_s + $run_s" | bc -l)
     rss=$(cat "$work/ingest.rss")
     ((rss > $(cat "$work/run.rss"))) || rss=$(cat "$work/run.rss")
-    printf '%-8s %9d %8.2f %9.2f %8.2f %8.2f %10.0f %7.2f %8s %8.2f %9.2f\n' "$backend" "$events" \
+    printf '%-8s %9d %8.2f %9.2f %8.2f %8.2f %10.0f %7.2f %8s %8.2f %9.2f %8.2f\n' "$backend" "$events" \
       "$bare" "$ingest_s" "$run_s" "$total_s" "$(echo "$events / $total_s" | bc -l)" \
       "$(echo "$total_s / $bare" | bc -l)" "$rss" "$(cat "$work/rerun.secs")" \
-      "$(echo "$total_s * 1000000 / $events" | bc -l)"
+      "$(echo "$total_s * 1000000 / $events" | bc -l)" "$(cat "$work/verify.secs")"
   done
 done
+
+[[ " $backends " == *" mysql "* && -n $shards_list ]] || exit 0
 
 # Shard workers on MariaDB, on the first event count.
 events=${events_list%% *}
