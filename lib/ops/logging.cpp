@@ -9,6 +9,7 @@
 #include <chrono>
 #include <cstdio>
 #include <ctime>
+#include <nlohmann/json.hpp>
 
 namespace billing {
 
@@ -38,10 +39,11 @@ public:
                   tm.tm_sec,
                   static_cast<int>(ms));
     const auto level = spdlog::level::to_string_view(msg.level);
-    std::string line = std::string("{\"time\":\"") + when + "\",\"level\":\""
-                       + std::string(level.data(), level.size()) + "\",\"msg\":"
-                       + json_quote(std::string_view(msg.payload.data(), msg.payload.size()))
-                       + "}\n";
+    nlohmann::ordered_json record;
+    record["time"] = when;
+    record["level"] = std::string_view(level.data(), level.size());
+    record["msg"] = std::string_view(msg.payload.data(), msg.payload.size());
+    const std::string line = json_text(record) + "\n";
     dest.append(line.data(), line.data() + line.size());
   }
 
@@ -76,25 +78,16 @@ private:
 
 } // namespace
 
-std::string json_quote(std::string_view text)
+std::string json_text(const nlohmann::ordered_json& value)
 {
-  const std::string valid = valid_utf8(text);
-  std::string out = "\"";
-  for (char ch : valid) {
-    const auto c = static_cast<unsigned char>(ch);
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += ch;
-    } else if (c < 0x20 || c == 0x7f) {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\u%04x", c);
-      out += buf;
-    } else {
-      out += ch;
-    }
+  std::string text = value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  // nlohmann escapes U+0000..U+001F; DEL is left as is. A raw 0x7f byte of
+  // the output can only be inside a string (it is no part of a multi-byte
+  // UTF-8 sequence), where \u007f means the same.
+  for (size_t pos = text.find('\x7f'); pos != std::string::npos; pos = text.find('\x7f', pos)) {
+    text.replace(pos, 1, "\\u007f");
   }
-  out += '"';
-  return out;
+  return text;
 }
 
 // Text log lines: control characters of a message (a line break in an input

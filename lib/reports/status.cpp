@@ -5,6 +5,8 @@
 #include "storage/migrations.hpp"
 #include "storage/run_lock.hpp"
 
+#include <cmath>
+#include <nlohmann/json.hpp>
 #include <sstream>
 
 namespace billing {
@@ -13,9 +15,11 @@ namespace {
 
 constexpr int k_runs_shown = 5;
 
-std::string json_opt(const std::optional<std::string>& v)
+// The value, or null when absent.
+template<typename T>
+nlohmann::ordered_json json_opt(const std::optional<T>& v)
 {
-  return v ? json_quote(*v) : "null";
+  return v ? nlohmann::ordered_json(*v) : nlohmann::ordered_json(nullptr);
 }
 
 } // namespace
@@ -112,35 +116,41 @@ std::string status_text(const StatusReport& r)
 
 std::string status_json(const StatusReport& r)
 {
-  std::ostringstream out;
-  out << "{\"database\":" << json_quote(r.database) << ",\"schema_version\":" << r.schema_version
-      << ",\"last_completed_date\":" << json_opt(r.last_completed_date)
-      << ",\"date_in_progress\":" << json_opt(r.date_in_progress)
-      << ",\"lock_holder\":" << json_opt(r.lock_holder) << ",\"plans\":" << r.plans
-      << ",\"accounts\":" << r.accounts << ",\"purchases\":" << r.purchases
-      << ",\"usage_files\":" << r.usage_files << ",\"usage_events\":" << r.usage_events
-      << ",\"usage_events_uncharged\":" << r.usage_events_uncharged
-      << ",\"rejects_pending\":" << r.rejects_pending
-      << ",\"accounts_suspended\":" << r.accounts_suspended
-      << ",\"payments_pending\":" << r.payments_pending << ",\"last_runs\":[";
-  for (size_t i = 0; i < r.last_runs.size(); ++i) {
-    const auto& s = r.last_runs[i];
-    out << (i ? "," : "") << "{\"run_id\":" << s.run_id << ",\"command\":" << json_quote(s.command)
-        << ",\"holder\":" << json_quote(s.holder) << ",\"started\":" << json_quote(s.started)
-        << ",\"duration_s\":";
+  nlohmann::ordered_json runs = nlohmann::ordered_json::array();
+  for (const auto& s : r.last_runs) {
+    nlohmann::ordered_json run;
+    run["run_id"] = s.run_id;
+    run["command"] = s.command;
+    run["holder"] = s.holder;
+    run["started"] = s.started;
+    // Seconds to the millisecond, as a number.
+    std::optional<double> duration_s;
     if (s.duration_s) {
-      char buf[32];
-      std::snprintf(buf, sizeof buf, "%.3f", *s.duration_s);
-      out << buf;
-    } else {
-      out << "null";
+      duration_s = std::round(*s.duration_s * 1000) / 1000;
     }
-    out << ",\"outcome\":" << json_quote(s.outcome)
-        << ",\"exit_code\":" << (s.exit_code ? std::to_string(*s.exit_code) : "null")
-        << ",\"detail\":" << json_quote(s.detail) << "}";
+    run["duration_s"] = json_opt(duration_s);
+    run["outcome"] = s.outcome;
+    run["exit_code"] = json_opt(s.exit_code);
+    run["detail"] = s.detail;
+    runs.push_back(std::move(run));
   }
-  out << "]}\n";
-  return out.str();
+  nlohmann::ordered_json out;
+  out["database"] = r.database;
+  out["schema_version"] = r.schema_version;
+  out["last_completed_date"] = json_opt(r.last_completed_date);
+  out["date_in_progress"] = json_opt(r.date_in_progress);
+  out["lock_holder"] = json_opt(r.lock_holder);
+  out["plans"] = r.plans;
+  out["accounts"] = r.accounts;
+  out["purchases"] = r.purchases;
+  out["usage_files"] = r.usage_files;
+  out["usage_events"] = r.usage_events;
+  out["usage_events_uncharged"] = r.usage_events_uncharged;
+  out["rejects_pending"] = r.rejects_pending;
+  out["accounts_suspended"] = r.accounts_suspended;
+  out["payments_pending"] = r.payments_pending;
+  out["last_runs"] = std::move(runs);
+  return json_text(out) + "\n";
 }
 
 } // namespace billing
