@@ -2,37 +2,44 @@
 
 #include "util/assert.hpp"
 
-#include <algorithm>
+#include <date/date.h>
+
+#include <chrono>
 #include <cstdio>
 
 namespace billing {
 
 namespace {
 
-// Howard Hinnant's days_from_civil / civil_from_days: exact for the
-// proleptic Gregorian calendar.
-long long days_from_civil(long long y, unsigned m, unsigned d)
+constexpr int k_year_min = 1970;
+constexpr int k_year_max = 9999;
+
+// The years date::year holds, and the Dates between their first and last
+// days: the range in which the conversions below are exact (days are an
+// `int` and years a `short` inside the library).
+constexpr int k_civil_year_min = static_cast<int>(date::year::min());
+constexpr int k_civil_year_max = static_cast<int>(date::year::max());
+constexpr int k_civil_days_min =
+  date::sys_days{ date::year::min() / date::January / 1 }.time_since_epoch().count();
+constexpr int k_civil_days_max =
+  date::sys_days{ date::year::max() / date::December / 31 }.time_since_epoch().count();
+
+bool in_civil_range(long long year)
 {
-  y -= m <= 2 ? 1 : 0;
-  const long long era = (y >= 0 ? y : y - 399) / 400;
-  const unsigned yoe = static_cast<unsigned>(y - era * 400);
-  const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + static_cast<long long>(doe) - 719468;
+  return year >= k_civil_year_min && year <= k_civil_year_max;
 }
 
-Ymd civil_from_days(long long z)
+date::year_month_day civil_of(Date d)
 {
-  z += 719468;
-  const long long era = (z >= 0 ? z : z - 146096) / 146097;
-  const unsigned doe = static_cast<unsigned>(z - era * 146097);
-  const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  const long long y = static_cast<long long>(yoe) + era * 400;
-  const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  const unsigned mp = (5 * doy + 2) / 153;
-  const unsigned d = doy - (153 * mp + 2) / 5 + 1;
-  const unsigned m = mp < 10 ? mp + 3 : mp - 9;
-  return Ymd{ static_cast<int>(y + (m <= 2 ? 1 : 0)), m, d };
+  BILLING_REQUIRE(d.days >= k_civil_days_min && d.days <= k_civil_days_max);
+  return date::year_month_day{ date::sys_days{ date::days{ d.days } } };
+}
+
+// REQUIRES: ymd.ok().
+Date date_of_civil(date::year_month_day ymd)
+{
+  BILLING_REQUIRE(ymd.ok());
+  return Date{ date::sys_days{ ymd }.time_since_epoch().count() };
 }
 
 bool read_digits(std::string_view text, size_t pos, size_t count, int& out)
@@ -52,10 +59,10 @@ bool read_digits(std::string_view text, size_t pos, size_t count, int& out)
   return true;
 }
 
-constexpr int k_year_min = 1970;
-constexpr int k_year_max = 9999;
-
-std::optional<Ymd> parse_ymd(std::string_view text)
+// The text forms are read by hand rather than with date::parse: its %Y, %m
+// and %d take fewer digits than the spec's fixed widths ("2026-1-01"), and it
+// goes through an istream, while this runs for every usage line.
+std::optional<date::year_month_day> parse_ymd(std::string_view text)
 {
   int y = 0;
   int m = 0;
@@ -64,37 +71,42 @@ std::optional<Ymd> parse_ymd(std::string_view text)
       || !read_digits(text, 5, 2, m) || text[7] != '-' || !read_digits(text, 8, 2, d)) {
     return std::nullopt;
   }
-  if (y < k_year_min || y > k_year_max || m < 1 || m > 12 || d < 1
-      || d > static_cast<int>(days_in_month(y, static_cast<unsigned>(m)))) {
+  const date::year_month_day ymd{ date::year{ y },
+                                  date::month{ static_cast<unsigned>(m) },
+                                  date::day{ static_cast<unsigned>(d) } };
+  if (y < k_year_min || y > k_year_max || !ymd.ok()) {
     return std::nullopt;
   }
-  return Ymd{ y, static_cast<unsigned>(m), static_cast<unsigned>(d) };
+  return ymd;
 }
 
 } // namespace
 
 bool is_leap_year(int year)
 {
-  return (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+  BILLING_REQUIRE(in_civil_range(year));
+  return date::year{ year }.is_leap();
 }
 
 unsigned days_in_month(int year, unsigned month)
 {
-  static constexpr unsigned k_days[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
-  BILLING_REQUIRE(month >= 1 && month <= 12);
-  return month == 2 && is_leap_year(year) ? 29 : k_days[month - 1];
+  BILLING_REQUIRE(in_civil_range(year) && month >= 1 && month <= 12);
+  return static_cast<unsigned>((date::year{ year } / date::month{ month } / date::last).day());
 }
 
 Date to_date(Ymd ymd)
 {
-  BILLING_REQUIRE(ymd.month >= 1 && ymd.month <= 12 && ymd.day >= 1
-                  && ymd.day <= days_in_month(ymd.year, ymd.month));
-  return Date{ static_cast<int>(days_from_civil(ymd.year, ymd.month, ymd.day)) };
+  BILLING_REQUIRE(in_civil_range(ymd.year));
+  return date_of_civil(
+    date::year_month_day{ date::year{ ymd.year }, date::month{ ymd.month }, date::day{ ymd.day } });
 }
 
 Ymd to_ymd(Date d)
 {
-  return civil_from_days(d.days);
+  const date::year_month_day ymd = civil_of(d);
+  return Ymd{ static_cast<int>(ymd.year()),
+              static_cast<unsigned>(ymd.month()),
+              static_cast<unsigned>(ymd.day()) };
 }
 
 std::optional<Date> parse_date(std::string_view text)
@@ -106,7 +118,7 @@ std::optional<Date> parse_date(std::string_view text)
   if (!ymd) {
     return std::nullopt;
   }
-  return to_date(*ymd);
+  return date_of_civil(*ymd);
 }
 
 std::string format_date(Date d)
@@ -149,45 +161,39 @@ std::optional<Instant> parse_instant(std::string_view text)
     }
   }
   const long long seconds = static_cast<long long>(hh) * 3600 + mm * 60 + ss;
-  return Instant{ start_of(to_date(*ymd)).us + seconds * k_us_per_second + micros };
+  return Instant{ start_of(date_of_civil(*ymd)).us + seconds * k_us_per_second + micros };
 }
 
 std::string format_instant(Instant t)
 {
-  const Date d = date_of(t);
-  const long long in_day = t.us - start_of(d).us;
-  const long long secs = in_day / k_us_per_second;
-  const long long micros = in_day % k_us_per_second;
-  char buf[48];
-  if (micros == 0) {
-    std::snprintf(buf,
-                  sizeof buf,
-                  "%sT%02lld:%02lld:%02lldZ",
-                  format_date(d).c_str(),
-                  secs / 3600,
-                  secs / 60 % 60,
-                  secs % 60);
+  using std::chrono::microseconds;
+  const date::sys_time<microseconds> at{ microseconds{ t.us } };
+  const date::sys_days day = date::floor<date::days>(at);
+  const date::hh_mm_ss<microseconds> time{ at - day }; // within the day: fields in range
+  const auto h = static_cast<int>(time.hours().count());
+  const auto m = static_cast<int>(time.minutes().count());
+  const auto s = static_cast<int>(time.seconds().count());
+  const auto us = static_cast<int>(time.subseconds().count());
+  char buf[64];
+  if (us == 0) {
+    std::snprintf(buf, sizeof buf, "T%02d:%02d:%02dZ", h, m, s);
   } else {
-    std::snprintf(buf,
-                  sizeof buf,
-                  "%sT%02lld:%02lld:%02lld.%06lldZ",
-                  format_date(d).c_str(),
-                  secs / 3600,
-                  secs / 60 % 60,
-                  secs % 60,
-                  micros);
+    std::snprintf(buf, sizeof buf, "T%02d:%02d:%02d.%06dZ", h, m, s, us);
   }
-  return buf;
+  return format_date(Date{ day.time_since_epoch().count() }) + buf;
 }
 
 Date add_months_clamped(Date d, long long months)
 {
-  const Ymd ymd = to_ymd(d);
-  const long long month_index = static_cast<long long>(ymd.year) * 12 + (ymd.month - 1) + months;
-  const int year = static_cast<int>(month_index / 12);
-  const unsigned month = static_cast<unsigned>(month_index % 12) + 1;
-  const unsigned day = std::min(ymd.day, days_in_month(year, month));
-  return to_date(Ymd{ year, month, day });
+  const date::year_month_day from = civil_of(d);
+  // A year between d's and the result's: in range, the library's year cannot
+  // wrap and `months` fits its int.
+  const long long year_near = static_cast<int>(from.year()) + months / 12;
+  BILLING_REQUIRE(year_near > k_civil_year_min && year_near < k_civil_year_max);
+  const date::year_month_day to = from + date::months{ static_cast<int>(months) };
+  // Day 29..31 past the end of a shorter month: that month's last day. This
+  // is not date's (or boost's) month-end snapping: 04-30 + 1 month is 05-30.
+  return date_of_civil(to.ok() ? to : date::year_month_day{ to.year() / to.month() / date::last });
 }
 
 Instant add_months_clamped(Instant t, long long months)

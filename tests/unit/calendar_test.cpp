@@ -174,6 +174,54 @@ TEST(CalendarTest, AddMonthsClampsTheDayToShorterMonths)
   }
 }
 
+TEST(CalendarTest, AddMonthsAcrossCenturiesAndBackwards)
+{
+  const struct
+  {
+    const char* from;
+    long long months;
+    const char* to;
+  } cases[] = {
+    { "2096-02-29", 48, "2100-02-28" },   { "1996-02-29", 48, "2000-02-29" },
+    { "2000-02-29", 1200, "2100-02-28" }, { "2026-03-31", -1, "2026-02-28" },
+    { "2026-01-15", -1, "2025-12-15" },   { "2026-01-31", -13, "2024-12-31" },
+    { "2028-03-30", -1, "2028-02-29" },   { "9999-12-31", 1, "10000-01-31" },
+  };
+  for (const auto& c : cases) {
+    EXPECT_EQ(format_date(add_months_clamped(date(c.from), c.months)), c.to)
+      << c.from << " + " << c.months;
+  }
+}
+
+TEST(CalendarTest, DaysAndCivilDatesConvertBothWays)
+{
+  unsigned year_days = 0;
+  for (unsigned month = 1; month <= 12; ++month) {
+    year_days += days_in_month(2024, month);
+  }
+  EXPECT_EQ(year_days, 366u);
+  Ymd previous = to_ymd(Date{ -800 });
+  for (int days = -799; days <= 2'933'000; days += 1) {
+    const Ymd ymd = to_ymd(Date{ days });
+    ASSERT_EQ(to_date(ymd), Date{ days }) << days;
+    const bool next_day =
+      ymd.year == previous.year && ymd.month == previous.month && ymd.day == previous.day + 1;
+    const bool next_month = ymd.day == 1
+                            && previous.day == days_in_month(previous.year, previous.month)
+                            && (ymd.month == previous.month % 12 + 1)
+                            && ymd.year == previous.year + (previous.month == 12 ? 1 : 0);
+    ASSERT_TRUE(next_day || next_month) << days;
+    previous = ymd;
+  }
+}
+
+TEST(CalendarTest, InstantsBeforeTheEpochFormatOnTheirOwnDay)
+{
+  EXPECT_EQ(format_instant(Instant{ -1 }), "1969-12-31T23:59:59.999999Z");
+  EXPECT_EQ(format_instant(Instant{ -k_us_per_day }), "1969-12-31T00:00:00Z");
+  EXPECT_EQ(format_instant(Instant{ -k_us_per_day - 1 }), "1969-12-30T23:59:59.999999Z");
+}
+
 TEST(CalendarTest, AddMonthsToAnInstantKeepsTheTimeOfDay)
 {
   const struct
@@ -214,6 +262,9 @@ TEST(CycleTest, CycleStartsAreComputedFromTheAnchorNotThePreviousStart)
     { "2024-02-29", Cycle::annual, 1, "2025-02-28" },
     { "2024-02-29", Cycle::annual, 2, "2026-02-28" },
     { "2024-02-29", Cycle::annual, 4, "2028-02-29" },
+    { "2024-02-29", Cycle::annual, 76, "2100-02-28" },
+    { "2026-01-31", Cycle::monthly, 13, "2027-02-28" },
+    { "2026-01-31", Cycle::monthly, 25, "2028-02-29" },
     { "2026-03-15", Cycle::annual, 1, "2027-03-15" },
   };
   for (const auto& c : cases) {
