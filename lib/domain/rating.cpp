@@ -154,6 +154,8 @@ const RateRule* RateCard::rule_for(Channel channel, Date occurred_date) const
 
 RateCard RateCard::defaults()
 {
+  // 1970-01-01, as every database migrated so far holds it. SPEC 18 writes the
+  // default card from 0001-01-01; that date comes with `billing import rates`.
   const Date epoch{ 0 };
   return RateCard({
     { Channel::sms,
@@ -180,7 +182,7 @@ RateCard RateCard::defaults()
       1,
       { "completed" },
       { "no_answer", "busy", "failed" } },
-    { Channel::ringless, epoch, UnitBasis::event, 1, 0, 2, { "delivered" }, { "failed" } },
+    { Channel::ringless, epoch, UnitBasis::event, 1, 1, 2, { "delivered" }, { "failed" } },
   });
 }
 

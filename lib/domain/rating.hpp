@@ -72,7 +72,9 @@ public:
   // effective_from <= occurred_date; nullptr when there is none.
   const RateRule* rule_for(Channel channel, Date occurred_date) const;
 
-  // The SPEC's default card, every rule effective from 1970-01-01.
+  // The SPEC's default card (sections 5 and 18), every rule effective from
+  // 1970-01-01. The one definition of it: `migrate` seeds the rate_card table
+  // of a new database from it, and the workload generator rates with it.
   static RateCard defaults();
 
   // Sorted by channel, then effective_from.

@@ -1,5 +1,7 @@
 #include "storage/migrations.hpp"
 
+#include "domain/calendar.hpp"
+#include "domain/rating.hpp"
 #include "ops/clock.hpp"
 #include "util/errors.hpp"
 
@@ -56,6 +58,45 @@ bool table_exists(Database& db, const std::string& table)
         "table_name = "
           + sql_quote(table);
   return query_ll(db, query) > 0;
+}
+
+std::string joined(const std::vector<std::string>& statuses)
+{
+  std::string out;
+  for (const std::string& status : statuses) {
+    out += out.empty() ? "" : ",";
+    out += status;
+  }
+  return out;
+}
+
+// Writes RateCard::defaults() into an empty rate_card table, in the text
+// forms load_rate_card() reads (statuses joined by ','). A table that holds
+// rows keeps them: databases migrated before the seed moved here hold these
+// very rows, written by 001_init.sql. Every rule stays effective from
+// 1970-01-01; SPEC 18's 0001-01-01 and imported cards are the work of
+// `billing import rates`, which will version the card.
+void seed_default_rate_card(Database& db)
+{
+  Transaction tx(db);
+  if (query_ll(db, "SELECT COUNT(*) FROM rate_card") > 0) {
+    return;
+  }
+  const RateCard card = RateCard::defaults();
+  for (const RateRule& rule : card.rules()) {
+    const std::string channel(to_string(rule.channel));
+    const std::string effective_from = format_date(rule.effective_from);
+    const std::string basis(to_string(rule.basis));
+    const std::string charged = joined(rule.charged_statuses);
+    const std::string free = joined(rule.free_statuses);
+    db.sql() << "INSERT INTO rate_card (channel, effective_from, basis, unit_size, min_units, "
+                "credits_per_unit, charged_statuses, free_statuses) VALUES (:channel, :from, "
+                ":basis, :unit_size, :min_units, :credits_per_unit, :charged, :free)",
+      soci::use(channel), soci::use(effective_from), soci::use(basis), soci::use(rule.unit_size),
+      soci::use(rule.min_units), soci::use(rule.credits_per_unit), soci::use(charged),
+      soci::use(free);
+  }
+  tx.commit();
 }
 
 } // namespace
@@ -122,6 +163,7 @@ MigrateResult migrate(Database& db)
     result.applied.push_back(m.name);
     result.to_version = m.version;
   }
+  seed_default_rate_card(db);
   return result;
 }
 

@@ -90,11 +90,8 @@ CREATE TABLE IF NOT EXISTS rate_card (
   free_statuses TEXT NOT NULL,
   PRIMARY KEY (channel, effective_from)
 );
-INSERT OR IGNORE INTO rate_card VALUES
-  ('sms', '1970-01-01', 'characters', 160, 1, 1, 'sent,delivered', 'failed'),
-  ('mms', '1970-01-01', 'characters', 1600, 1, 2, 'sent,delivered', 'failed'),
-  ('voice', '1970-01-01', 'seconds', 60, 0, 1, 'completed', 'no_answer,busy,failed'),
-  ('ringless', '1970-01-01', 'event', 1, 1, 2, 'delivered', 'failed');
+-- Its rows come from the program: migrate() seeds the default card from
+-- RateCard::defaults() (lib/domain/rating.cpp) into an empty table.
 
 CREATE TABLE IF NOT EXISTS usage_files (
   file_id INTEGER PRIMARY KEY AUTOINCREMENT,
