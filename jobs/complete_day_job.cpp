@@ -19,6 +19,7 @@ void CompleteDayJob::run(JobContext& ctx)
     complete_day(ctx.db, ctx.date, ctx.now());
   }
   tx.commit();
+  ctx.date_complete = true;
 }
 
 } // namespace billing

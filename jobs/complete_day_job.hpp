@@ -1,6 +1,6 @@
 // Completes the date once no account of any shard is left open: marks it
 // complete with its totals (the books and charges rows were written chunk
-// by chunk with the accounts).
+// by chunk with the accounts), and sets JobContext::date_complete then.
 #pragma once
 
 #include "jobs/job.hpp"

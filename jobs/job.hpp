@@ -33,6 +33,9 @@ struct JobContext
   // The wall clock of the run, for bookkeeping columns only (never for the
   // books themselves, which depend on the date alone).
   std::function<Instant()> now;
+  // Set by CompleteDayJob when the date is complete (by this run or before),
+  // so the orchestrator need not read the date's status again.
+  bool date_complete = false;
 };
 
 class Job

@@ -1,21 +1,16 @@
 // run, export, verify: closing dates and reading the books.
 #include "cli/command_support.hpp"
 #include "domain/calendar.hpp"
-#include "jobs/ingest_inbox.hpp"
 #include "jobs/nightly.hpp"
 #include "ops/atomic_file.hpp"
 #include "ops/clock.hpp"
 #include "ops/progress.hpp"
 #include "reports/exports.hpp"
-#include "reports/metrics.hpp"
-#include "storage/run_lock.hpp"
-#include "storage/run_log.hpp"
 #include "storage/verify.hpp"
 #include "util/errors.hpp"
 
 #include <spdlog/spdlog.h>
 
-#include <chrono>
 #include <cstdio>
 #include <sstream>
 
@@ -33,12 +28,12 @@ Shard parse_shard(const std::string& text)
   return shard;
 }
 
-void print_run_summary(std::ostream& out, const RunOutcome& outcome, DryRun dry_run)
+void print_run_summary(std::ostream& out, const std::vector<DateOutcome>& dates, DryRun dry_run)
 {
   out << (dry_run == DryRun::yes ? "dry run (nothing written)\n" : "");
   out << "date        status            accounts   events     late  used_credits  recharges  "
          "suspended\n";
-  for (const DateOutcome& d : outcome.dates) {
+  for (const DateOutcome& d : dates) {
     char line[256];
     const char* status = d.already_complete ? "already complete"
                          : d.completed      ? (dry_run == DryRun::yes ? "would close" : "closed")
@@ -74,9 +69,9 @@ int cmd_run(const CommandContext& ctx, const CommandArgs& args)
   if (!vm) {
     return 0;
   }
-  const Date today = date_of(now_utc());
-  RunRequest request;
-  request.today = today;
+  NightRequest night;
+  RunRequest& request = night.run;
+  request.today = date_of(now_utc());
   if (vm->count("date") && (vm->count("from") || vm->count("to"))) {
     throw UsageError("run: give --date D or --from D1 --to D2, not both");
   }
@@ -89,95 +84,24 @@ int cmd_run(const CommandContext& ctx, const CommandArgs& args)
     request.from = date_option(*vm, "from");
     request.to = date_option(*vm, "to");
   } else {
-    request.to = today.prev();
+    request.to = request.today.prev();
   }
   request.dry_run = vm->count("dry-run") ? DryRun::yes : DryRun::no;
   if (vm->count("shard")) {
     request.shard = parse_shard((*vm)["shard"].as<std::string>());
   }
   // Refuse a date that is not over before touching the database.
-  dates_to_run(request, std::nullopt);
+  check_run_request(request);
+  night.holder = process_identity() + " run";
+  night.inbox = ctx.settings.usage_inbox;
+  night.metrics_path = ctx.settings.metrics_path;
 
   auto db = ctx.open_database(SchemaCheck::require_current);
-  const std::string holder = process_identity() + " run";
-  // Shard workers lock their own shard; a date completes when all have run.
-  const std::string lock_name = request.shard.count > 1
-                                  ? "billing-shard-" + std::to_string(request.shard.index) + "-of-"
-                                      + std::to_string(request.shard.count)
-                                  : "billing";
-  RunLock lock(*db, holder, lock_name);
-  const bool record = request.dry_run == DryRun::no;
-  const auto started = std::chrono::steady_clock::now();
-  // Metrics are written after every real run, failed ones included.
-  const auto write_metrics = [&](int exit_code) {
-    if (!record || !ctx.settings.metrics_path) {
-      return;
-    }
-    try {
-      RunFigures figures;
-      figures.duration_s =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-      figures.exit_code = exit_code;
-      write_metrics_file(*db, figures, *ctx.settings.metrics_path);
-    } catch (const std::exception& e) {
-      spdlog::warn("cannot write metrics to {}: {}", *ctx.settings.metrics_path, e.what());
-    }
-  };
-  const long long run_id =
-    record ? open_run(*db, "run " + format_date(request.to), holder, now_utc()) : 0;
-  try {
-    RunHooks hooks;
-    hooks.now = now_utc;
-    Progress progress("closing accounts", progress_wanted(ctx.settings.quiet));
-    hooks.progress = [&](long long done, long long total) { progress.update(done, total); };
-    if (ctx.settings.usage_inbox && request.shard.count > 1) {
-      spdlog::info("shard worker: the inbox is not ingested here; run `billing ingest` before "
-                   "starting the shard workers");
-    } else if (ctx.settings.usage_inbox) {
-      if (request.dry_run == DryRun::no) {
-        hooks.before_dates = [&] { ingest_inbox(*db, *ctx.settings.usage_inbox, now_utc()); };
-      } else {
-        spdlog::info("dry run: the inbox {} is not ingested", *ctx.settings.usage_inbox);
-      }
-    }
-    const RunOutcome outcome = run_nightly(*db, request, hooks);
-    print_run_summary(*ctx.out, outcome, request.dry_run);
-    if (record) {
-      std::vector<Date> closed;
-      for (const auto& d : outcome.dates) {
-        if (!d.already_complete) {
-          closed.push_back(d.date);
-        }
-      }
-      const std::string detail = closed.empty() ? "nothing to do"
-                                 : closed.size() == 1
-                                   ? "closed " + format_date(closed.front())
-                                   : "closed " + format_date(closed.front()) + ".."
-                                       + format_date(closed.back()) + " ("
-                                       + std::to_string(closed.size()) + " dates)";
-      close_run(*db, run_id, "ok", 0, detail, now_utc());
-      write_metrics(0);
-    }
-    return 0;
-  } catch (const BillingError& e) {
-    if (record) {
-      try {
-        close_run(*db, run_id, "failed", static_cast<int>(e.code()), e.what(), now_utc());
-      } catch (...) {
-      }
-      write_metrics(static_cast<int>(e.code()));
-    }
-    throw;
-  } catch (const std::exception& e) {
-    if (record) {
-      try {
-        close_run(*db, run_id, "failed", 1, e.what(), now_utc());
-      } catch (...) {
-      }
-      write_metrics(1);
-    }
-    throw;
-  }
+  Progress progress("closing accounts", progress_wanted(ctx.settings.quiet));
+  night.progress = [&](long long done, long long total) { progress.update(done, total); };
+  const NightReport report = run_night(*db, night);
+  print_run_summary(*ctx.out, report.dates, request.dry_run);
+  return 0;
 }
 
 int cmd_export(const CommandContext& ctx, const CommandArgs& args)

@@ -203,19 +203,17 @@ protected:
     return req;
   }
 
-  static RunHooks hooks()
-  {
-    RunHooks h;
-    h.now = [] { return k_now; };
-    return h;
-  }
-
+  // One night through the program's entry point (lock, run record, dates).
   static RunOutcome run(Database& target,
                         std::optional<Date> from,
                         Date to,
                         DryRun dry = DryRun::no)
   {
-    return run_nightly(target, request(from, to, dry), hooks());
+    NightRequest night;
+    night.run = request(from, to, dry);
+    night.holder = "run test";
+    night.now = [] { return k_now; };
+    return RunOutcome{ run_night(target, night).dates };
   }
 
   // Closes the first `k` taking-part accounts of `d` one chunk (one account)
@@ -556,6 +554,7 @@ TEST_P(RunTest, DryRunWritesNothing)
   ASSERT_EQ(dry_all.dates.size(), 10u);
   EXPECT_GT(dry_all.dates[0].totals.accounts, 0);
   EXPECT_EQ(snapshot(*db), fresh);
+  EXPECT_EQ(query_ll(*db, "SELECT COUNT(*) FROM runs"), 0) << "a dry run recorded a run";
 
   run(*db, k_first, date("2026-11-01"));
   const auto after_first = snapshot(*db);

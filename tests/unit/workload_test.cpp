@@ -1,8 +1,9 @@
+#include "demo/payment_provider.hpp"
+#include "demo/workload.hpp"
 #include "domain/calendar.hpp"
 #include "domain/rating.hpp"
 #include "ingest/csv_reader.hpp"
 #include "ingest/usage_line.hpp"
-#include "ops/workload.hpp"
 
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -401,6 +402,32 @@ TEST_F(WorkloadTest, BadSpecThrowsInvalidArgument)
   spec = small_spec();
   spec.first_date = Date{};
   EXPECT_THROW(generate_workload(spec, dir("w")), std::invalid_argument);
+}
+
+TEST(DemoPaymentProvider, DeclinesEveryTenthRequestAndPaysTheOthers)
+{
+  std::vector<std::string> keys;
+  for (int i = 1; i <= 20; ++i) {
+    keys.push_back("recharge:" + std::to_string(i) + ":2026-11-01:1");
+  }
+  const std::string results = simulated_payment_results(keys);
+  std::istringstream lines(results);
+  std::string line;
+  std::getline(lines, line);
+  EXPECT_EQ(line, "idempotency_key,status,provider_ref,failure_reason");
+  std::vector<std::string> rows;
+  while (std::getline(lines, line)) {
+    rows.push_back(line);
+  }
+  ASSERT_EQ(rows.size(), keys.size());
+  EXPECT_EQ(rows[0], "recharge:1:2026-11-01:1,succeeded,ch_demo_1,");
+  EXPECT_EQ(rows[9], "recharge:10:2026-11-01:1,failed,,card_declined");
+  EXPECT_EQ(rows[19], "recharge:20:2026-11-01:1,failed,,card_declined");
+  EXPECT_EQ(std::count_if(rows.begin(),
+                          rows.end(),
+                          [](const std::string& r) { return r.find(",failed,") != r.npos; }),
+            2);
+  EXPECT_EQ(simulated_payment_results({}), "idempotency_key,status,provider_ref,failure_reason\n");
 }
 
 } // namespace

@@ -1,6 +1,7 @@
-#include "ops/workload.hpp"
+#include "demo/workload.hpp"
 
 #include "domain/calendar.hpp"
+#include "domain/limits.hpp"
 #include "domain/rating.hpp"
 #include "util/assert.hpp"
 #include "util/random.hpp"
@@ -302,20 +303,13 @@ std::vector<std::string> cells_of(const Event& e, const DayContext& ctx)
   return cells;
 }
 
-// Credits under the SPEC's default rate card.
-long long rated_credits(Channel channel, std::string_view status, long long quantity)
+// Credits of a good event of the file of `day`, as ingest rates it: by the
+// rule in force on the date it occurred (every good line's status is listed).
+long long rated_credits(const RateCard& card, Date day, const Event& e)
 {
-  switch (channel) {
-    case Channel::sms:
-      return status == "failed" ? 0 : std::max(1LL, (quantity + 159) / 160);
-    case Channel::mms:
-      return status == "failed" ? 0 : 2 * std::max(1LL, (quantity + 1599) / 1600);
-    case Channel::voice:
-      return status == "completed" ? (quantity + 59) / 60 : 0;
-    case Channel::ringless:
-      return status == "delivered" ? 2 : 0;
-  }
-  return 0;
+  const RateRule* rule = card.rule_for(e.channel, e.late ? day.prev() : day);
+  BILLING_REQUIRE(rule != nullptr);
+  return rate(*rule, e.status, e.quantity).credits.n;
 }
 
 class UsageDay
@@ -425,7 +419,7 @@ private:
         break;
     }
 
-    const long long credits = rated_credits(e.channel, e.status, e.quantity);
+    const long long credits = rated_credits(m_card, m_ctx.day, e);
     const std::uint64_t platform = m_rng.below(1000);
     if (platform < 10) {
       e.platform_credits = credits == 0 || platform % 2 == 0 ? credits + 1 : credits - 1;
@@ -515,9 +509,9 @@ private:
         if (variant == 0) {
           account_id = "0";
         } else if (variant == 1) {
-          quantity = std::to_string(k_chars_limit + 1);
+          quantity = std::to_string(k_chars_max + 1);
         } else if (variant == 2) {
-          quantity = std::to_string(k_duration_s_limit + 1);
+          quantity = std::to_string(k_duration_s_max + 1);
         } else {
           platform_credits = "-1";
         }
@@ -535,7 +529,7 @@ private:
         if (variant == 0) {
           event_id += "#x";
         } else if (variant == 1) {
-          event_id.resize(65, 'x');
+          event_id.resize(k_event_id_chars_max + 1, 'x');
         } else {
           event_id.insert(1, " ");
         }
@@ -560,12 +554,8 @@ private:
     out.append(text);
   }
 
-  // The SPEC limits (usage_line.hpp's k_chars_max, k_duration_s_max), kept
-  // here so ops does not depend on ingest.
-  static constexpr long long k_chars_limit = 100'000;
-  static constexpr long long k_duration_s_limit = 86'400;
-
   const WorkloadSpec& m_spec;
+  const RateCard m_card = RateCard::defaults();
   Random m_rng;
   std::uint64_t m_late_threshold;
   long long m_slot_us;

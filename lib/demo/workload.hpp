@@ -1,13 +1,15 @@
 // A deterministic workload for demos, benchmarks and end-to-end tests: plans,
 // accounts and purchases to import (SPEC section 9) and one usage log per day
 // (SPEC section 5) with realistic traffic, late events and deliberately bad lines.
+// Part of billing_demo (`billing demo`, `billing generate`), not of the
+// production library.
 //
 // Invariants:
 //  - Deterministic: the output is a function of the WorkloadSpec alone. The only
-//    randomness is std::mt19937_64 seeded from spec.seed (one stream for the
-//    import files, one per usage day, so day d does not depend on spec.days), with
-//    our own integer mapping of its output (never std::*_distribution, whose
-//    algorithms differ between standard libraries). No clock, no environment.
+//    randomness is util/random.hpp's Random seeded from spec.seed (one stream for
+//    the import files, one per usage day, so day d does not depend on spec.days),
+//    whose mapping to ranges is the same with every standard library. No clock,
+//    no environment.
 //  - Streaming: a usage file is written through one fixed block buffer, so memory
 //    is constant whatever events_per_day.
 //  - Every file is written beside its target and renamed into place, so a reader
@@ -16,7 +18,8 @@
 //    account of accounts.csv and has its own event_id; its occurred_at lies in
 //    the file's day, or (a late event, files after the first only) in the day
 //    before. All cycle anchors are <= first_date, so no event precedes its
-//    account's anchor.
+//    account's anchor. Its platform_credits, when present, are what rate()
+//    gives under RateCard::defaults(), but for one line in a hundred, off by one.
 //  - Each usage file has exactly events_per_day data lines; bad_lines_per_day()
 //    of them are bad, cycling through the BadLineKind values in order, so every
 //    kind occurs once there are at least k_bad_line_kind_count bad lines a day.
