@@ -1,6 +1,7 @@
 #include "ingest/usage_line.hpp"
 
 #include "domain/calendar.hpp"
+#include "domain/limits.hpp"
 
 #include <array>
 #include <limits>

@@ -13,6 +13,7 @@
 // checked at all and not kept.
 #pragma once
 
+#include "domain/limits.hpp"
 #include "domain/rating.hpp"
 #include "domain/types.hpp"
 #include "ingest/csv_reader.hpp"
@@ -47,12 +48,8 @@ std::string_view to_string(RejectReason r);
 // The reverse of to_string; nullopt for an unknown code.
 std::optional<RejectReason> parse_reject_reason(std::string_view text);
 
-inline constexpr std::size_t k_event_id_chars_max = 64;
-inline constexpr long long k_chars_max = 100'000;
-inline constexpr long long k_duration_s_max = 86'400;
-// What the platform can have debited for one message or call: generous, and
-// far from overflowing a day's sum.
-inline constexpr long long k_platform_credits_max = 1'000'000'000;
+// The bounds of the cells (k_event_id_chars_max, k_chars_max,
+// k_duration_s_max, k_platform_credits_max) are in domain/limits.hpp.
 
 struct UsageEvent
 {

@@ -3,327 +3,529 @@
 #include "domain/calendar.hpp"
 #include "ingest/csv_reader.hpp"
 #include "storage/day_store.hpp"
+#include "util/assert.hpp"
 #include "util/errors.hpp"
 #include "util/files.hpp"
-#include "util/text.hpp"
 
 #include <algorithm>
 #include <array>
 #include <fstream>
-#include <functional>
-#include <limits>
 #include <map>
 #include <optional>
-#include <span>
+#include <stdexcept>
 #include <unordered_map>
 #include <variant>
+
+// Every statement here is fixed text; values are bound (soci::use) or go
+// through MultiRowInsert. The table of a kind is chosen by its store class.
 
 namespace billing {
 
 namespace {
 
-constexpr size_t k_key_chunk_rows = 500;
-constexpr long long k_max_recharges_per_day_max = 100;
+// Keys per lookup of stored rows: one prepared statement with this many slots.
+constexpr std::size_t k_key_chunk_rows = 500;
 
-enum class ColumnType
-{
-  text,
-  integer
-};
-
-struct Column
+// A column of a kind, for comparing a file's row with the stored one.
+struct ColumnInfo
 {
   std::string_view name;
-  ColumnType type;
   bool updatable = false; // may change on re-import (auto-recharge settings)
 };
 
-// One row as stored: canonical text per column, nullopt for NULL.
-using Values = std::vector<std::optional<std::string>>;
-
-struct RowResult
-{
-  Values values;
-  std::string error; // empty when the row is good
-};
-
-bool is_id(std::string_view s)
-{
-  if (s.empty() || s.size() > 64) {
-    return false;
-  }
-  for (char c : s) {
-    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
-                    || c == '.' || c == '_' || c == ':' || c == '-';
-    if (!ok) {
-      return false;
-    }
-  }
-  return true;
-}
-
-// Parses an integer field with bounds; on failure sets err (first error wins).
-std::optional<std::string> int_field(std::string_view text,
-                                     std::string_view column,
-                                     long long min,
-                                     long long max,
-                                     std::string& err,
-                                     bool allow_empty = false)
-{
-  if (text.empty()) {
-    if (!allow_empty && err.empty()) {
-      err = "missing_field: " + std::string(column);
-    }
-    return std::nullopt;
-  }
-  long long v = 0;
-  const IntParse p = parse_int64(text, v);
-  if (p != IntParse::ok || v < min || v > max) {
-    if (err.empty()) {
-      err = (p == IntParse::bad_number ? "bad_number: " : "out_of_range: ") + std::string(column)
-            + " '" + std::string(text) + "'";
-    }
-    return std::nullopt;
-  }
-  return std::to_string(v);
-}
-
-constexpr long long k_ll_max = std::numeric_limits<long long>::max();
-// Credits and cents of one row: a trillion is far beyond any real plan or
-// purchase, and keeps every sum of a night's books far from 64-bit overflow.
-constexpr long long k_amount_max = 1'000'000'000'000LL;
-
-struct KindSpec
-{
-  std::string_view what; // "plan"
-  std::string_view table;
-  std::vector<Column> columns; // first column is the key
-  std::function<RowResult(const std::vector<std::string_view>& fields)> parse;
-};
-
-RowResult parse_plan(const std::vector<std::string_view>& f)
-{
-  RowResult r;
-  std::string& err = r.error;
-  if (!is_id(f[0])) {
-    err = "bad_id: plan_id '" + std::string(f[0]) + "'";
-  }
-  if (f[1].empty() && err.empty()) {
-    err = "missing_field: name";
-  }
-  if (f[1].size() > 200 && err.empty()) {
-    err = "out_of_range: name longer than 200 characters";
-  }
-  if (!parse_cycle(f[2]) && err.empty()) {
-    err = "bad_cycle: '" + std::string(f[2]) + "' (monthly or annual)";
-  }
-  auto included = int_field(f[3], "included_credits", 0, k_amount_max, err);
-  auto price = int_field(f[4], "price_cents", 0, k_amount_max, err);
-  auto per_1000 = int_field(f[5], "credit_price_cents_per_1000", 0, k_amount_max, err);
-  const bool currency_ok = f[6].size() == 3 && std::all_of(f[6].begin(), f[6].end(), [](char c) {
-                             return c >= 'A' && c <= 'Z';
-                           });
-  if (!currency_ok && err.empty()) {
-    err = "bad_currency: '" + std::string(f[6]) + "' (three capital letters, ISO 4217)";
-  }
-  auto cap = int_field(f[7], "rollover_cap", 0, k_amount_max, err, true);
-  r.values = { std::string(f[0]),
-               std::string(f[1]),
-               std::string(f[2]),
-               included,
-               price,
-               per_1000,
-               std::string(f[6]),
-               cap };
-  return r;
-}
-
-std::optional<std::string> parse_flag(std::string_view text)
-{
-  static const std::array<std::pair<std::string_view, std::string_view>, 10> k_flags = { {
-    { "1", "1" },
-    { "0", "0" },
-    { "true", "1" },
-    { "false", "0" },
-    { "on", "1" },
-    { "off", "0" },
-    { "yes", "1" },
-    { "no", "0" },
-    { "TRUE", "1" },
-    { "FALSE", "0" },
-  } };
-  for (const auto& [in, out] : k_flags) {
-    if (text == in) {
-      return std::string(out);
-    }
-  }
-  return std::nullopt;
-}
-
-RowResult parse_account(const std::vector<std::string_view>& f)
-{
-  RowResult r;
-  std::string& err = r.error;
-  auto id = int_field(f[0], "account_id", 1, k_ll_max, err);
-  if (!is_id(f[1]) && err.empty()) {
-    err = "bad_id: plan_id '" + std::string(f[1]) + "'";
-  }
-  const auto anchor = parse_date(f[2]);
-  if (!anchor && err.empty()) {
-    err = "bad_date: cycle_anchor '" + std::string(f[2]) + "' (YYYY-MM-DD)";
-  }
-  const auto flag = f[3].empty() ? std::optional<std::string>("0") : parse_flag(f[3]);
-  if (!flag && err.empty()) {
-    err = "bad_flag: auto_recharge '" + std::string(f[3]) + "' (1/0, true/false, on/off)";
-  }
-  auto threshold = int_field(f[4].empty() ? "0" : f[4], "recharge_threshold", 0, k_amount_max, err);
-  auto credits = int_field(f[5].empty() ? "0" : f[5], "recharge_credits", 0, k_amount_max, err);
-  auto per_day = int_field(
-    f[6].empty() ? "1" : f[6], "max_recharges_per_day", 0, k_max_recharges_per_day_max, err);
-  if (err.empty() && flag == "1" && credits == "0") {
-    err = "out_of_range: recharge_credits must be above 0 when auto_recharge is on";
-  }
-  r.values = {
-    id,     std::string(f[1]), anchor ? std::optional(format_date(*anchor)) : std::nullopt,
-    flag,   threshold,         credits,
-    per_day
-  };
-  return r;
-}
-
-RowResult parse_purchase(const std::vector<std::string_view>& f)
-{
-  RowResult r;
-  std::string& err = r.error;
-  if (!is_id(f[0])) {
-    err = "bad_id: purchase_id '" + std::string(f[0]) + "'";
-  }
-  auto account = int_field(f[1], "account_id", 1, k_ll_max, err);
-  const auto at = parse_instant(f[2]);
-  if (!at && err.empty()) {
-    err = "bad_timestamp: purchased_at '" + std::string(f[2]) + "' (YYYY-MM-DDTHH:MM:SSZ)";
-  }
-  auto credits = int_field(f[3], "credits", 1, k_amount_max, err);
-  auto amount = int_field(f[4], "amount_cents", 0, k_amount_max, err);
-  r.values = { std::string(f[0]),
-               account,
-               at ? std::optional(std::to_string(at->us)) : std::nullopt,
-               credits,
-               amount };
-  return r;
-}
-
-const KindSpec& spec_for(ImportKind kind)
-{
-  static const KindSpec k_plans{ "plan",
-                                 "plans",
-                                 { { "plan_id", ColumnType::text },
-                                   { "name", ColumnType::text },
-                                   { "cycle", ColumnType::text },
-                                   { "included_credits", ColumnType::integer },
-                                   { "price_cents", ColumnType::integer },
-                                   { "credit_price_cents_per_1000", ColumnType::integer },
-                                   { "currency", ColumnType::text },
-                                   { "rollover_cap", ColumnType::integer } },
-                                 parse_plan };
-  static const KindSpec k_accounts{ "account",
-                                    "accounts",
-                                    { { "account_id", ColumnType::integer },
-                                      { "plan_id", ColumnType::text },
-                                      { "cycle_anchor", ColumnType::text },
-                                      { "auto_recharge", ColumnType::integer, true },
-                                      { "recharge_threshold", ColumnType::integer, true },
-                                      { "recharge_credits", ColumnType::integer, true },
-                                      { "max_recharges_per_day", ColumnType::integer, true } },
-                                    parse_account };
-  static const KindSpec k_purchases{ "purchase",
-                                     "purchases",
-                                     { { "purchase_id", ColumnType::text },
-                                       { "account_id", ColumnType::integer },
-                                       { "purchased_at", ColumnType::integer },
-                                       { "credits", ColumnType::integer },
-                                       { "amount_cents", ColumnType::integer } },
-                                     parse_purchase };
-  switch (kind) {
-    case ImportKind::plans:
-      return k_plans;
-    case ImportKind::accounts:
-      return k_accounts;
-    case ImportKind::purchases:
-      return k_purchases;
-  }
-  return k_plans;
-}
-
-// The database column behind a file column (purchased_at is stored in us).
-std::string db_column(std::string_view file_column)
-{
-  return file_column == "purchased_at" ? "purchased_us" : std::string(file_column);
-}
-
-std::string key_literal(const KindSpec& spec, const std::string& key)
-{
-  return spec.columns[0].type == ColumnType::integer ? key : sql_quote(key);
-}
-
-// Loads the stored rows whose keys are in `keys`.
-std::unordered_map<std::string, Values> load_stored(Database& db,
-                                                    const KindSpec& spec,
-                                                    const std::vector<std::string>& keys)
-{
-  std::string select = "SELECT ";
-  for (size_t i = 0; i < spec.columns.size(); ++i) {
-    std::string column = db_column(spec.columns[i].name);
-    if (column == "auto_recharge") {
-      // Switched off by a failed payment: what was imported was on, so an
-      // unchanged row does not switch it on again.
-      column = "CASE WHEN auto_recharge_off_reason IS NULL THEN auto_recharge ELSE 1 END";
-    }
-    select += (i ? ", " : "") + column;
-  }
-  select +=
-    " FROM " + std::string(spec.table) + " WHERE " + db_column(spec.columns[0].name) + " IN (";
-  std::unordered_map<std::string, Values> out;
-  for (size_t begin = 0; begin < keys.size(); begin += k_key_chunk_rows) {
-    std::string query = select;
-    const size_t end = std::min(keys.size(), begin + k_key_chunk_rows);
-    for (size_t i = begin; i < end; ++i) {
-      query += (i > begin ? "," : "") + key_literal(spec, keys[i]);
-    }
-    query += ")";
-    soci::rowset<soci::row> rows = db.sql().prepare << query;
-    for (const auto& row : rows) {
-      Values v;
-      for (size_t c = 0; c < spec.columns.size(); ++c) {
-        v.push_back(as_opt_str(row, c));
-      }
-      out.emplace(*v[0], std::move(v));
-    }
-  }
-  return out;
-}
-
-bool exists(Database& db,
-            std::string_view table,
-            std::string_view column,
-            const std::string& literal)
-{
-  return query_ll(db,
-                  "SELECT COUNT(*) FROM " + std::string(table) + " WHERE " + std::string(column)
-                    + " = " + literal)
-         > 0;
-}
+// A row's columns as text, to compare and to show; nullopt for NULL.
+template<std::size_t N>
+using Cells = std::array<std::optional<std::string>, N>;
 
 std::string show(const std::optional<std::string>& v)
 {
   return v ? *v : std::string("(empty)");
 }
 
-} // namespace
-
-ImportReport import_csv(Database& db, ImportKind kind, const std::string& path, Instant now)
+// Reads stored rows by key. `select` is "SELECT <columns> FROM <table> WHERE
+// <key column>"; it gets " IN (:k0, ..., :kN)", prepared once, and each
+// chunk of `keys` fills the slots (a short last chunk repeats its last key).
+// `bind` adds the statement's intos; `take` runs after each fetched row.
+template<typename Key, typename Bind, typename Take>
+void select_by_keys(Database& db,
+                    std::string_view select,
+                    const std::vector<Key>& keys,
+                    Bind bind,
+                    Take take)
 {
-  const KindSpec& spec = spec_for(kind);
+  if (keys.empty()) {
+    return;
+  }
+  std::vector<Key> slots(std::min(keys.size(), k_key_chunk_rows));
+  soci::statement st(db.sql());
+  bind(st);
+  std::string text(select);
+  text += " IN (";
+  for (std::size_t i = 0; i < slots.size(); ++i) {
+    st.exchange(soci::use(slots[i]));
+    text += (i ? ", :k" : ":k") + std::to_string(i);
+  }
+  text += ")";
+  st.alloc();
+  st.prepare(text);
+  st.define_and_bind();
+  for (std::size_t begin = 0; begin < keys.size(); begin += slots.size()) {
+    const std::size_t end = std::min(keys.size(), begin + slots.size());
+    for (std::size_t i = 0; i < slots.size(); ++i) {
+      slots[i] = keys[std::min(begin + i, end - 1)];
+    }
+    st.execute();
+    while (st.fetch()) {
+      take();
+    }
+  }
+}
+
+// Whether a referenced row exists: `query` is "SELECT COUNT(*) FROM <table>
+// WHERE <column> = :key", prepared once; answers are remembered.
+template<typename Key>
+class ExistsQuery
+{
+public:
+  ExistsQuery(Database& db, const std::string& query)
+    : m_statement(db.sql())
+  {
+    m_statement.exchange(soci::into(m_count));
+    m_statement.exchange(soci::use(m_key, "key"));
+    m_statement.alloc();
+    m_statement.prepare(query);
+    m_statement.define_and_bind();
+  }
+  ExistsQuery(const ExistsQuery&) = delete;
+  ExistsQuery& operator=(const ExistsQuery&) = delete;
+
+  bool operator()(const Key& key)
+  {
+    const auto known = m_known.find(key);
+    if (known != m_known.end()) {
+      return known->second;
+    }
+    m_key = key;
+    m_count = 0;
+    m_statement.execute(true);
+    return m_known.emplace(key, m_count > 0).first->second;
+  }
+
+private:
+  Key m_key{};
+  long long m_count = 0;
+  std::map<Key, bool> m_known;
+  soci::statement m_statement;
+};
+
+// The stores: what each kind reads and writes. Each has Row, Key, format(),
+// parse(), key_of(), load(), check_references(), check_new(), insert(),
+// flush(), columns() and cells(); a store with updatable columns has update().
+
+class PlanStore
+{
+public:
+  using Row = PlanRow;
+  using Key = std::string;
+
+  PlanStore(Database& db, Instant /*now*/)
+    : m_db(db)
+    , m_insert(db,
+               "INSERT INTO plans (plan_id, name, cycle, included_credits, price_cents, "
+               "credit_price_cents_per_1000, currency, rollover_cap)")
+  {
+  }
+
+  static const ImportFormat& format() { return k_plan_format; }
+  static ImportResult<Row> parse(const ImportHeader& h, const CsvRecord& r)
+  {
+    return parse_plan_row(h, r);
+  }
+  static const Key& key_of(const Row& r) { return r.plan_id; }
+
+  std::unordered_map<Key, Row> load(const std::vector<Key>& keys)
+  {
+    std::unordered_map<Key, Row> out;
+    std::string plan_id, name, cycle, currency;
+    long long included = 0, price = 0, per_1000 = 0, cap = 0;
+    soci::indicator cap_ind = soci::i_ok;
+    select_by_keys(
+      m_db,
+      "SELECT plan_id, name, cycle, included_credits, price_cents, credit_price_cents_per_1000, "
+      "currency, rollover_cap FROM plans WHERE plan_id",
+      keys,
+      [&](soci::statement& st) {
+        st.exchange(soci::into(plan_id));
+        st.exchange(soci::into(name));
+        st.exchange(soci::into(cycle));
+        st.exchange(soci::into(included));
+        st.exchange(soci::into(price));
+        st.exchange(soci::into(per_1000));
+        st.exchange(soci::into(currency));
+        st.exchange(soci::into(cap, cap_ind));
+      },
+      [&] {
+        Row row;
+        row.plan_id = plan_id;
+        row.name = name;
+        const auto parsed_cycle = parse_cycle(cycle);
+        if (!parsed_cycle) {
+          throw std::runtime_error("stored plan " + plan_id + " has the cycle '" + cycle + "'");
+        }
+        row.cycle = *parsed_cycle;
+        row.included_credits = Credits{ included };
+        row.price_cents = price;
+        row.credit_price_cents_per_1000 = per_1000;
+        row.currency = currency;
+        if (cap_ind != soci::i_null) {
+          row.rollover_cap = Credits{ cap };
+        }
+        out.emplace(row.plan_id, std::move(row));
+      });
+    return out;
+  }
+
+  std::optional<ImportRejection> check_references(const Row&) { return std::nullopt; }
+  std::optional<ImportRejection> check_new(const Row&) { return std::nullopt; }
+
+  void insert(const Row& r)
+  {
+    m_insert.row()
+      .value(r.plan_id)
+      .value(r.name)
+      .value(to_string(r.cycle))
+      .value(r.included_credits.n)
+      .value(r.price_cents)
+      .value(r.credit_price_cents_per_1000)
+      .value(r.currency);
+    if (r.rollover_cap) {
+      m_insert.value(r.rollover_cap->n);
+    } else {
+      m_insert.null();
+    }
+  }
+  void flush() { m_insert.flush(); }
+
+  static constexpr std::array<ColumnInfo, 8> columns()
+  {
+    return { { { "plan_id" },
+               { "name" },
+               { "cycle" },
+               { "included_credits" },
+               { "price_cents" },
+               { "credit_price_cents_per_1000" },
+               { "currency" },
+               { "rollover_cap" } } };
+  }
+  static Cells<8> cells(const Row& r)
+  {
+    return { r.plan_id,
+             r.name,
+             std::string(to_string(r.cycle)),
+             std::to_string(r.included_credits.n),
+             std::to_string(r.price_cents),
+             std::to_string(r.credit_price_cents_per_1000),
+             r.currency,
+             r.rollover_cap ? std::optional(std::to_string(r.rollover_cap->n)) : std::nullopt };
+  }
+
+private:
+  Database& m_db;
+  MultiRowInsert m_insert;
+};
+
+class AccountStore
+{
+public:
+  using Row = AccountRow;
+  using Key = long long;
+
+  AccountStore(Database& db, Instant /*now*/)
+    : m_db(db)
+    , m_last_closed(last_completed_date(db))
+    , m_insert(db,
+               "INSERT INTO accounts (account_id, plan_id, cycle_anchor, auto_recharge, "
+               "recharge_threshold, recharge_credits, max_recharges_per_day)")
+    , m_plan_exists(db, "SELECT COUNT(*) FROM plans WHERE plan_id = :key")
+    , m_update(db.sql())
+  {
+    // New settings replace all of them and lift a switch-off by a failed
+    // payment (an unchanged row, a nightly re-import of the same dump, does
+    // not come here).
+    m_update.exchange(soci::use(m_set.auto_recharge, "auto_recharge"));
+    m_update.exchange(soci::use(m_set.recharge_threshold, "recharge_threshold"));
+    m_update.exchange(soci::use(m_set.recharge_credits, "recharge_credits"));
+    m_update.exchange(soci::use(m_set.max_recharges_per_day, "max_recharges_per_day"));
+    m_update.exchange(soci::use(m_set.account_id, "account_id"));
+    m_update.alloc();
+    m_update.prepare(
+      "UPDATE accounts SET auto_recharge = :auto_recharge, recharge_threshold = "
+      ":recharge_threshold, recharge_credits = :recharge_credits, max_recharges_per_day = "
+      ":max_recharges_per_day, auto_recharge_off_reason = NULL WHERE account_id = :account_id");
+    m_update.define_and_bind();
+  }
+
+  static const ImportFormat& format() { return k_account_format; }
+  static ImportResult<Row> parse(const ImportHeader& h, const CsvRecord& r)
+  {
+    return parse_account_row(h, r);
+  }
+  static Key key_of(const Row& r) { return r.account_id; }
+
+  std::unordered_map<Key, Row> load(const std::vector<Key>& keys)
+  {
+    std::unordered_map<Key, Row> out;
+    long long account_id = 0, auto_recharge = 0, threshold = 0, credits = 0, per_day = 0;
+    std::string plan_id, anchor;
+    select_by_keys(
+      m_db,
+      // Switched off by a failed payment: what was imported was on, so an
+      // unchanged row does not switch it on again.
+      "SELECT account_id, plan_id, cycle_anchor, CASE WHEN auto_recharge_off_reason IS NULL "
+      "THEN auto_recharge ELSE 1 END, recharge_threshold, recharge_credits, "
+      "max_recharges_per_day FROM accounts WHERE account_id",
+      keys,
+      [&](soci::statement& st) {
+        st.exchange(soci::into(account_id));
+        st.exchange(soci::into(plan_id));
+        st.exchange(soci::into(anchor));
+        st.exchange(soci::into(auto_recharge));
+        st.exchange(soci::into(threshold));
+        st.exchange(soci::into(credits));
+        st.exchange(soci::into(per_day));
+      },
+      [&] {
+        Row row;
+        row.account_id = account_id;
+        row.plan_id = plan_id;
+        const auto parsed_anchor = parse_date(anchor);
+        if (!parsed_anchor) {
+          throw std::runtime_error("stored account " + std::to_string(account_id)
+                                   + " has the cycle_anchor '" + anchor + "'");
+        }
+        row.cycle_anchor = *parsed_anchor;
+        row.auto_recharge = auto_recharge != 0;
+        row.recharge_threshold = Credits{ threshold };
+        row.recharge_credits = Credits{ credits };
+        row.max_recharges_per_day = per_day;
+        out.emplace(row.account_id, std::move(row));
+      });
+    return out;
+  }
+
+  // An account needs its plan.
+  std::optional<ImportRejection> check_references(const Row& r)
+  {
+    if (!m_plan_exists(r.plan_id)) {
+      return ImportRejection{ ImportReason::unknown_plan, r.plan_id };
+    }
+    return std::nullopt;
+  }
+
+  // Closed dates never change, so an account cannot join in one.
+  std::optional<ImportRejection> check_new(const Row& r)
+  {
+    if (m_last_closed && r.cycle_anchor <= *m_last_closed) {
+      return ImportRejection{ ImportReason::anchor_in_closed_date,
+                              "cycle_anchor " + format_date(r.cycle_anchor)
+                                + " is not after the last closed date "
+                                + format_date(*m_last_closed) };
+    }
+    return std::nullopt;
+  }
+
+  void insert(const Row& r)
+  {
+    m_insert.row()
+      .value(r.account_id)
+      .value(r.plan_id)
+      .value(format_date(r.cycle_anchor))
+      .value(r.auto_recharge ? 1LL : 0LL)
+      .value(r.recharge_threshold.n)
+      .value(r.recharge_credits.n)
+      .value(r.max_recharges_per_day);
+  }
+  void flush() { m_insert.flush(); }
+
+  void update(const Row& r)
+  {
+    m_set = { r.account_id,
+              r.auto_recharge ? 1LL : 0LL,
+              r.recharge_threshold.n,
+              r.recharge_credits.n,
+              r.max_recharges_per_day };
+    m_update.execute(true);
+  }
+
+  static constexpr std::array<ColumnInfo, 7> columns()
+  {
+    return { { { "account_id" },
+               { "plan_id" },
+               { "cycle_anchor" },
+               { "auto_recharge", true },
+               { "recharge_threshold", true },
+               { "recharge_credits", true },
+               { "max_recharges_per_day", true } } };
+  }
+  static Cells<7> cells(const Row& r)
+  {
+    return { std::to_string(r.account_id),
+             r.plan_id,
+             format_date(r.cycle_anchor),
+             std::string(r.auto_recharge ? "1" : "0"),
+             std::to_string(r.recharge_threshold.n),
+             std::to_string(r.recharge_credits.n),
+             std::to_string(r.max_recharges_per_day) };
+  }
+
+private:
+  // The values the update statement is bound to.
+  struct Settings
+  {
+    long long account_id = 0;
+    long long auto_recharge = 0;
+    long long recharge_threshold = 0;
+    long long recharge_credits = 0;
+    long long max_recharges_per_day = 0;
+  };
+
+  Database& m_db;
+  std::optional<Date> m_last_closed;
+  MultiRowInsert m_insert;
+  ExistsQuery<std::string> m_plan_exists;
+  Settings m_set;
+  soci::statement m_update;
+};
+
+class PurchaseStore
+{
+public:
+  using Row = PurchaseRow;
+  using Key = std::string;
+
+  PurchaseStore(Database& db, Instant now)
+    : m_db(db)
+    , m_now(now)
+    , m_insert(db,
+               "INSERT INTO purchases (purchase_id, account_id, purchased_us, credits, "
+               "amount_cents, imported_us)")
+    , m_account_exists(db, "SELECT COUNT(*) FROM accounts WHERE account_id = :key")
+  {
+  }
+
+  static const ImportFormat& format() { return k_purchase_format; }
+  static ImportResult<Row> parse(const ImportHeader& h, const CsvRecord& r)
+  {
+    return parse_purchase_row(h, r);
+  }
+  static const Key& key_of(const Row& r) { return r.purchase_id; }
+
+  std::unordered_map<Key, Row> load(const std::vector<Key>& keys)
+  {
+    std::unordered_map<Key, Row> out;
+    std::string purchase_id;
+    long long account_id = 0, purchased_us = 0, credits = 0, amount = 0;
+    select_by_keys(
+      m_db,
+      "SELECT purchase_id, account_id, purchased_us, credits, amount_cents FROM purchases "
+      "WHERE purchase_id",
+      keys,
+      [&](soci::statement& st) {
+        st.exchange(soci::into(purchase_id));
+        st.exchange(soci::into(account_id));
+        st.exchange(soci::into(purchased_us));
+        st.exchange(soci::into(credits));
+        st.exchange(soci::into(amount));
+      },
+      [&] {
+        out.emplace(
+          purchase_id,
+          Row{ purchase_id, account_id, Instant{ purchased_us }, Credits{ credits }, amount });
+      });
+    return out;
+  }
+
+  // A purchase needs its account.
+  std::optional<ImportRejection> check_references(const Row& r)
+  {
+    if (!m_account_exists(r.account_id)) {
+      return ImportRejection{ ImportReason::unknown_account, std::to_string(r.account_id) };
+    }
+    return std::nullopt;
+  }
+  std::optional<ImportRejection> check_new(const Row&) { return std::nullopt; }
+
+  void insert(const Row& r)
+  {
+    m_insert.row()
+      .value(r.purchase_id)
+      .value(r.account_id)
+      .value(r.purchased_at.us)
+      .value(r.credits.n)
+      .value(r.amount_cents)
+      .value(m_now.us);
+  }
+  void flush() { m_insert.flush(); }
+
+  static constexpr std::array<ColumnInfo, 5> columns()
+  {
+    return {
+      { { "purchase_id" }, { "account_id" }, { "purchased_at" }, { "credits" }, { "amount_cents" } }
+    };
+  }
+  static Cells<5> cells(const Row& r)
+  {
+    return { r.purchase_id,
+             std::to_string(r.account_id),
+             std::to_string(r.purchased_at.us),
+             std::to_string(r.credits.n),
+             std::to_string(r.amount_cents) };
+  }
+
+private:
+  Database& m_db;
+  Instant m_now;
+  MultiRowInsert m_insert;
+  ExistsQuery<long long> m_account_exists;
+};
+
+// How a file's row compares with the stored one.
+struct Comparison
+{
+  std::optional<ImportRejection> conflict; // a column that may not change differs
+  bool settings_differ = false;            // only updatable columns differ
+};
+
+template<typename Store>
+Comparison compare(const typename Store::Row& stored, const typename Store::Row& row)
+{
+  constexpr auto columns = Store::columns();
+  const auto before = Store::cells(stored);
+  const auto after = Store::cells(row);
+  Comparison out;
+  for (std::size_t c = 0; c < columns.size(); ++c) {
+    if (before[c] == after[c]) {
+      continue;
+    }
+    if (columns[c].updatable) {
+      out.settings_differ = true;
+    } else if (!out.conflict) {
+      out.conflict =
+        ImportRejection{ ImportReason::conflicting_content,
+                         "conflicts with the stored " + std::string(Store::format().what) + ": "
+                           + std::string(columns[c].name) + " is " + show(before[c])
+                           + ", the file says " + show(after[c]) };
+    }
+  }
+  return out;
+}
+
+template<typename Store>
+ImportReport import_with(Database& db, const std::string& path, Instant now)
+{
+  using Row = typename Store::Row;
+  using Key = typename Store::Key;
+  const ImportFormat& format = Store::format();
   require_regular_file(path);
   std::ifstream in(path, std::ios::binary);
   if (!in) {
@@ -332,154 +534,91 @@ ImportReport import_csv(Database& db, ImportKind kind, const std::string& path, 
   CsvReader reader(in);
   CsvRecord record;
   if (!reader.next(record)) {
-    throw InputError(path + ": empty file, expected a " + std::string(spec.what) + " CSV header");
+    throw InputError(path + ": empty file, expected a " + std::string(format.what) + " CSV header");
   }
-  std::vector<std::string_view> names;
-  for (const Column& c : spec.columns) {
-    names.push_back(c.name);
+  auto header_or = ImportHeader::from_record(format, record);
+  if (const auto* message = std::get_if<std::string>(&header_or)) {
+    throw InputError(path + ":" + std::to_string(record.line) + ": not a "
+                     + std::string(format.what) + " file: " + *message);
   }
-  const auto header = CsvHeader::from_record(record, names);
-  if (const auto* message = std::get_if<std::string>(&header)) {
-    throw InputError(path + ":" + std::to_string(record.line) + ": not a " + std::string(spec.what)
-                     + " file: " + *message);
-  }
-  const auto& map = std::get<CsvHeader>(header);
+  const ImportHeader& header = std::get<ImportHeader>(header_or);
 
   struct Parsed
   {
     long long line;
-    RowResult row;
+    ImportResult<Row> row;
   };
   std::vector<Parsed> parsed;
-  std::vector<std::string> keys;
-  std::vector<std::string_view> fields(spec.columns.size());
+  std::vector<Key> keys;
   while (reader.next(record)) {
-    Parsed p{ record.line, {} };
-    if (record.error) {
-      p.row.error = std::string("bad_csv: ") + std::string(to_string(*record.error));
-    } else if (!is_valid_utf8(record.raw)) {
-      p.row.error = "invalid_utf8";
-    } else if (record.fields.size() != map.column_count()) {
-      p.row.error = "bad_column_count: " + std::to_string(record.fields.size())
-                    + " fields, header has " + std::to_string(map.column_count());
-    } else {
-      for (size_t c = 0; c < spec.columns.size(); ++c) {
-        fields[c] = record.fields[*map.index_of(spec.columns[c].name)];
-      }
-      p.row = spec.parse(fields);
-      if (p.row.error.empty()) {
-        keys.push_back(*p.row.values[0]);
-      }
+    parsed.push_back({ record.line, Store::parse(header, record) });
+    if (const Row* row = std::get_if<Row>(&parsed.back().row)) {
+      keys.push_back(Store::key_of(*row));
     }
-    parsed.push_back(std::move(p));
   }
 
   ImportReport report;
   report.rows = static_cast<long long>(parsed.size());
   Transaction tx(db);
-  auto stored = load_stored(db, spec, keys);
-  std::string head = "INSERT INTO " + std::string(spec.table) + " (";
-  for (size_t i = 0; i < spec.columns.size(); ++i) {
-    head += (i ? ", " : "") + db_column(spec.columns[i].name);
-  }
-  head += kind == ImportKind::purchases ? ", imported_us)" : ")";
-  MultiRowInsert insert(db, head);
-  std::map<std::string, bool> known_refs; // plan ids / account ids seen to exist
-  const std::optional<Date> last_closed = last_completed_date(db);
-
-  for (Parsed& p : parsed) {
-    if (!p.row.error.empty()) {
-      report.rejected.push_back({ p.line, p.row.error });
-      continue;
-    }
-    Values& v = p.row.values;
-    // References: an account needs its plan, a purchase its account.
-    if (kind != ImportKind::plans) {
-      const std::string& ref = *v[1];
-      auto it = known_refs.find(ref);
-      if (it == known_refs.end()) {
-        const bool ok = kind == ImportKind::accounts
-                          ? exists(db, "plans", "plan_id", sql_quote(ref))
-                          : exists(db, "accounts", "account_id", ref);
-        it = known_refs.emplace(ref, ok).first;
-      }
-      if (!it->second) {
-        report.rejected.push_back(
-          { p.line,
-            kind == ImportKind::accounts ? "unknown_plan: " + ref : "unknown_account: " + ref });
+  {
+    Store store(db, now);
+    std::unordered_map<Key, Row> stored = store.load(keys);
+    for (const Parsed& p : parsed) {
+      if (const auto* bad = std::get_if<ImportRejection>(&p.row)) {
+        report.rejected.push_back(make_row_reject(p.line, *bad));
         continue;
       }
-    }
-    const auto existing = stored.find(*v[0]);
-    if (existing == stored.end() && kind == ImportKind::accounts && last_closed
-        && *v[2] <= format_date(*last_closed)) {
-      // Closed dates never change, so an account cannot join in one.
-      report.rejected.push_back({ p.line,
-                                  "anchor_in_closed_date: cycle_anchor " + *v[2]
-                                    + " is not after the last closed date "
-                                    + format_date(*last_closed) });
-      continue;
-    }
-    if (existing == stored.end()) {
-      insert.row();
-      for (size_t c = 0; c < spec.columns.size(); ++c) {
-        if (!v[c]) {
-          insert.null();
-        } else if (spec.columns[c].type == ColumnType::integer) {
-          insert.value(std::stoll(*v[c]));
+      const Row& row = std::get<Row>(p.row);
+      if (const auto bad = store.check_references(row)) {
+        report.rejected.push_back(make_row_reject(p.line, *bad));
+        continue;
+      }
+      const auto existing = stored.find(Store::key_of(row));
+      if (existing == stored.end()) {
+        if (const auto bad = store.check_new(row)) {
+          report.rejected.push_back(make_row_reject(p.line, *bad));
+          continue;
+        }
+        store.insert(row);
+        stored.emplace(Store::key_of(row), row);
+        ++report.inserted;
+        continue;
+      }
+      const Comparison c = compare<Store>(existing->second, row);
+      if (c.conflict) {
+        report.rejected.push_back(make_row_reject(p.line, *c.conflict));
+      } else if (c.settings_differ) {
+        if constexpr (requires { store.update(row); }) {
+          store.flush(); // the row may have been inserted earlier in this file
+          store.update(row);
+          existing->second = row;
+          ++report.updated;
         } else {
-          insert.value(*v[c]);
+          BILLING_REQUIRE(!c.settings_differ); // the kind has no updatable column
         }
-      }
-      if (kind == ImportKind::purchases) {
-        insert.value(now.us);
-      }
-      stored.emplace(*v[0], v);
-      ++report.inserted;
-      continue;
-    }
-    std::string conflict;
-    std::string updates;
-    for (size_t c = 0; c < spec.columns.size(); ++c) {
-      if (existing->second[c] == v[c]) {
-        continue;
-      }
-      if (spec.columns[c].updatable) {
-        updates += (updates.empty() ? "" : ", ") + std::string(spec.columns[c].name) + " = "
-                   + (v[c] ? *v[c] : std::string("NULL"));
-      } else if (conflict.empty()) {
-        conflict = "conflicts with the stored " + std::string(spec.what) + ": "
-                   + std::string(spec.columns[c].name) + " is " + show(existing->second[c])
-                   + ", the file says " + show(v[c]);
+      } else {
+        ++report.unchanged;
       }
     }
-    if (!conflict.empty()) {
-      report.rejected.push_back({ p.line, "conflict: " + conflict });
-    } else if (!updates.empty()) {
-      insert.flush(); // the row may have been inserted earlier in this file
-      if (kind == ImportKind::accounts) {
-        // New settings replace all of them and lift a switch-off by a failed
-        // payment; an unchanged row (a nightly re-import of the same dump)
-        // does not.
-        updates.clear();
-        for (size_t c = 0; c < spec.columns.size(); ++c) {
-          if (spec.columns[c].updatable) {
-            updates += std::string(spec.columns[c].name) + " = " + v[c].value_or("NULL") + ", ";
-          }
-        }
-        updates += "auto_recharge_off_reason = NULL";
-      }
-      db.exec("UPDATE " + std::string(spec.table) + " SET " + updates + " WHERE "
-              + std::string(spec.columns[0].name) + " = " + key_literal(spec, *v[0]));
-      existing->second = v;
-      ++report.updated;
-    } else {
-      ++report.unchanged;
-    }
+    store.flush();
   }
-  insert.flush();
   tx.commit();
   return report;
+}
+
+} // namespace
+
+ImportReport import_csv(Database& db, ImportKind kind, const std::string& path, Instant now)
+{
+  switch (kind) {
+    case ImportKind::plans:
+      return import_with<PlanStore>(db, path, now);
+    case ImportKind::accounts:
+      return import_with<AccountStore>(db, path, now);
+    case ImportKind::purchases:
+      return import_with<PurchaseStore>(db, path, now);
+  }
+  throw std::logic_error("unknown import kind");
 }
 
 } // namespace billing

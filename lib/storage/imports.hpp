@@ -3,10 +3,13 @@
 // changes nothing; a row that differs is rejected with its line and reason
 // (except an account's auto-recharge settings, which may be updated), and the
 // other rows go in. A file whose header is not the declared format changes
-// nothing and is an InputError (exit 65).
+// nothing and is an InputError (exit 65). Rows are parsed and validated by
+// lib/ingest/import_rows; this unit does the database work, every value
+// bound (or sent through MultiRowInsert).
 #pragma once
 
 #include "domain/types.hpp"
+#include "ingest/import_rows.hpp"
 #include "storage/database.hpp"
 
 #include <string>
@@ -21,11 +24,20 @@ enum class ImportKind
   purchases
 };
 
+// A rejected row. Decisions are taken on `code`; `reason` is its printed
+// form (describe(): the code, then what the row held, as in "bad_number:
+// price_cents '12x'"), composed once where the row is rejected.
 struct ImportRowReject
 {
   long long line = 0;
+  ImportReason code = ImportReason::bad_csv;
   std::string reason;
 };
+
+inline ImportRowReject make_row_reject(long long line, const ImportRejection& r)
+{
+  return { line, r.reason, describe(r) };
+}
 
 struct ImportReport
 {

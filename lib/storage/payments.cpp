@@ -1,14 +1,155 @@
 #include "storage/payments.hpp"
 
 #include "ingest/csv_reader.hpp"
+#include "ingest/import_rows.hpp"
 #include "util/errors.hpp"
 #include "util/files.hpp"
 #include "util/text.hpp"
 
-#include <array>
 #include <fstream>
+#include <variant>
+
+// Every statement here is fixed text; values are bound (soci::use).
 
 namespace billing {
+
+namespace {
+
+// The switch-off reason kept on the account (its column holds 500
+// characters): the key and the provider's reason, cut to this many bytes.
+constexpr std::size_t k_off_reason_bytes_max = 400;
+
+// SOCI 4.0.3's MySQL backend pastes a bound std::string, quoted, into the
+// statement through a C string: a NUL byte would cut the value and leave its
+// quote open, so what follows would be read as SQL. Free text
+// (provider_ref, failure_reason, the switch-off reason) is therefore bound
+// as hex on MySQL and decoded by the server; on SQLite it is bound as it is.
+// text_slot() is the placeholder for the column, text_value() the value to
+// bind to it.
+std::string text_slot(Backend backend, const std::string& name)
+{
+  return backend == Backend::mysql ? "CONVERT(UNHEX(:" + name + ") USING utf8mb4)" : ":" + name;
+}
+
+std::string text_value(Backend backend, std::string_view text)
+{
+  if (backend != Backend::mysql) {
+    return std::string(text);
+  }
+  static constexpr char k_digits[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(2 * text.size());
+  for (const char c : text) {
+    out += k_digits[static_cast<unsigned char>(c) >> 4];
+    out += k_digits[static_cast<unsigned char>(c) & 15];
+  }
+  return out;
+}
+
+// The payment_requests and accounts statements of a results file, each
+// prepared once and bound to the members it reads or writes.
+class PaymentStore
+{
+public:
+  explicit PaymentStore(Database& db)
+    : m_backend(db.backend())
+    , m_lookup(db.sql())
+    , m_record(db.sql())
+    , m_switch_off(db.sql())
+  {
+    m_lookup.exchange(soci::into(m_stored_status));
+    m_lookup.exchange(soci::into(m_stored_ref, m_stored_ref_ind));
+    m_lookup.exchange(soci::into(m_account_id));
+    m_lookup.exchange(soci::use(m_key, "key"));
+    m_lookup.alloc();
+    m_lookup.prepare("SELECT status, provider_ref, account_id FROM payment_requests WHERE "
+                     "idempotency_key = :key");
+    m_lookup.define_and_bind();
+
+    m_record.exchange(soci::use(m_status, "status"));
+    m_record.exchange(soci::use(m_ref, "provider_ref"));
+    m_record.exchange(soci::use(m_failure, m_failure_ind, "failure_reason"));
+    m_record.exchange(soci::use(m_result_us, "result_us"));
+    m_record.exchange(soci::use(m_key, "key"));
+    m_record.alloc();
+    m_record.prepare("UPDATE payment_requests SET status = :status, provider_ref = "
+                     + text_slot(m_backend, "provider_ref")
+                     + ", failure_reason = " + text_slot(m_backend, "failure_reason")
+                     + ", result_us = :result_us WHERE idempotency_key = :key");
+    m_record.define_and_bind();
+
+    m_switch_off.exchange(soci::use(m_off_reason, "off_reason"));
+    m_switch_off.exchange(soci::use(m_account_id, "account_id"));
+    m_switch_off.alloc();
+    m_switch_off.prepare("UPDATE accounts SET auto_recharge = 0, auto_recharge_off_reason = "
+                         + text_slot(m_backend, "off_reason") + " WHERE account_id = :account_id");
+    m_switch_off.define_and_bind();
+  }
+  PaymentStore(const PaymentStore&) = delete;
+  PaymentStore& operator=(const PaymentStore&) = delete;
+
+  enum class Effect
+  {
+    recorded,        // the request was pending: the result is stored
+    already_recorded // the same result came before: nothing changes
+  };
+
+  // Applies one result, or says why it is rejected.
+  std::variant<Effect, ImportRejection> apply(const PaymentResultRow& row, Instant now)
+  {
+    // Keys are ours (recharge:<account>:<date>:<n>), never with a NUL byte;
+    // bound as it is, such a key would be cut at it (see text_slot()).
+    if (row.idempotency_key.find('\0') != std::string::npos) {
+      return ImportRejection{ ImportReason::unknown_key, row.idempotency_key };
+    }
+    m_key = row.idempotency_key;
+    if (!m_lookup.execute(true)) {
+      return ImportRejection{ ImportReason::unknown_key, row.idempotency_key };
+    }
+    const std::string stored_ref = m_stored_ref_ind == soci::i_null ? std::string() : m_stored_ref;
+    if (m_stored_status != "pending") {
+      if (m_stored_status == to_string(row.status) && stored_ref == row.provider_ref) {
+        return Effect::already_recorded;
+      }
+      return ImportRejection{ ImportReason::conflicting_content,
+                              "contradicts the stored result: " + row.idempotency_key + " is "
+                                + m_stored_status + " (" + stored_ref + ")" };
+    }
+    m_status = to_string(row.status);
+    m_ref = text_value(m_backend, row.provider_ref);
+    m_failure = text_value(m_backend, row.failure_reason.value_or(""));
+    m_failure_ind = row.failure_reason ? soci::i_ok : soci::i_null;
+    m_result_us = now.us;
+    m_record.execute(true);
+    if (row.status == PaymentOutcome::failed) {
+      const std::string why = "payment " + row.idempotency_key
+                              + " failed: " + row.failure_reason.value_or("no reason given");
+      m_off_reason = text_value(m_backend, valid_utf8(why.substr(0, k_off_reason_bytes_max)));
+      m_switch_off.execute(true);
+    }
+    return Effect::recorded;
+  }
+
+private:
+  Backend m_backend;
+  // Bound values (the statements hold references to them).
+  std::string m_key;
+  std::string m_stored_status;
+  std::string m_stored_ref;
+  soci::indicator m_stored_ref_ind = soci::i_ok;
+  long long m_account_id = 0;
+  std::string m_status;
+  std::string m_ref;
+  std::string m_failure;
+  soci::indicator m_failure_ind = soci::i_null;
+  long long m_result_us = 0;
+  std::string m_off_reason;
+  soci::statement m_lookup;
+  soci::statement m_record;
+  soci::statement m_switch_off;
+};
+
+} // namespace
 
 ImportReport import_payment_results(Database& db, const std::string& path, Instant now)
 {
@@ -22,81 +163,32 @@ ImportReport import_payment_results(Database& db, const std::string& path, Insta
   if (!reader.next(record)) {
     throw InputError(path + ": empty file, expected a payment results header");
   }
-  static constexpr std::array<std::string_view, 2> k_required = { "idempotency_key", "status" };
-  static constexpr std::array<std::string_view, 2> k_optional = { "provider_ref",
-                                                                  "failure_reason" };
-  const auto header_or = CsvHeader::from_record(record, k_required, k_optional);
+  const auto header_or = ImportHeader::from_record(k_payment_result_format, record);
   if (const auto* message = std::get_if<std::string>(&header_or)) {
     throw InputError(path + ": not a payment results file: " + *message);
   }
-  const auto& header = std::get<CsvHeader>(header_or);
-  const auto cell = [&](std::string_view name) -> std::string {
-    const auto i = header.index_of(name);
-    return i ? record.fields[*i] : std::string();
-  };
+  const ImportHeader& header = std::get<ImportHeader>(header_or);
 
   ImportReport report;
   Transaction tx(db);
-  while (reader.next(record)) {
-    ++report.rows;
-    if (record.error || record.fields.size() != header.column_count()) {
-      report.rejected.push_back({ record.line, "bad_column_count" });
-      continue;
-    }
-    if (!is_valid_utf8(record.raw)) {
-      report.rejected.push_back({ record.line, "invalid_utf8" });
-      continue;
-    }
-    const std::string key = cell("idempotency_key");
-    const std::string status = cell("status");
-    const std::string ref = cell("provider_ref");
-    const std::string reason = cell("failure_reason");
-    if (ref.size() > 200 || reason.size() > 500 || key.size() > 128) {
-      report.rejected.push_back({ record.line, "out_of_range: a field is too long" });
-      continue;
-    }
-    if (status != "succeeded" && status != "failed") {
-      report.rejected.push_back({ record.line, "bad_status: '" + status + "'" });
-      continue;
-    }
-    soci::rowset<soci::row> rows =
-      db.sql().prepare << "SELECT status, provider_ref, account_id FROM payment_requests "
-                          "WHERE idempotency_key = "
-                            + db.quote(key);
-    std::optional<std::string> stored_status;
-    std::string stored_ref;
-    long long account_id = 0;
-    for (const auto& r : rows) {
-      stored_status = as_str(r, 0);
-      stored_ref = as_str(r, 1);
-      account_id = as_ll(r, 2);
-    }
-    if (!stored_status) {
-      report.rejected.push_back({ record.line, "unknown_key: " + key });
-      continue;
-    }
-    if (*stored_status != "pending") {
-      if (*stored_status == status && stored_ref == ref) {
-        ++report.unchanged;
-      } else {
-        report.rejected.push_back({ record.line,
-                                    "contradicts the stored result: " + key + " is "
-                                      + *stored_status + " (" + stored_ref + ")" });
+  {
+    PaymentStore store(db);
+    while (reader.next(record)) {
+      ++report.rows;
+      const auto parsed = parse_payment_result_row(header, record);
+      if (const auto* bad = std::get_if<ImportRejection>(&parsed)) {
+        report.rejected.push_back(make_row_reject(record.line, *bad));
+        continue;
       }
-      continue;
+      const auto applied = store.apply(std::get<PaymentResultRow>(parsed), now);
+      if (const auto* bad = std::get_if<ImportRejection>(&applied)) {
+        report.rejected.push_back(make_row_reject(record.line, *bad));
+      } else if (std::get<PaymentStore::Effect>(applied) == PaymentStore::Effect::recorded) {
+        ++report.updated;
+      } else {
+        ++report.unchanged;
+      }
     }
-    db.exec("UPDATE payment_requests SET status = " + db.quote(status) + ", provider_ref = "
-            + db.quote(ref) + ", failure_reason = " + (reason.empty() ? "NULL" : db.quote(reason))
-            + ", result_us = " + std::to_string(now.us)
-            + " WHERE idempotency_key = " + db.quote(key));
-    if (status == "failed") {
-      db.exec("UPDATE accounts SET auto_recharge = 0, auto_recharge_off_reason = "
-              + db.quote(valid_utf8(
-                ("payment " + key + " failed: " + (reason.empty() ? "no reason given" : reason))
-                  .substr(0, 400)))
-              + " WHERE account_id = " + std::to_string(account_id));
-    }
-    ++report.updated;
   }
   tx.commit();
   return report;

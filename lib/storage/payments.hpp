@@ -4,7 +4,9 @@
 // off with the reason (so a failing card is not charged night after night);
 // the next run revokes what is left of the recharge lot, at the start of its
 // date. Importing the same results again changes nothing; an unknown key or
-// a result contradicting the stored one is rejected with a reason.
+// a result contradicting the stored one is rejected with a reason. Rows are
+// parsed and validated by lib/ingest/import_rows; this unit does the database
+// work, every value bound.
 #pragma once
 
 #include "domain/types.hpp"

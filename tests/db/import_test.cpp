@@ -413,6 +413,93 @@ TEST_P(ImportTest, UnknownPlanOrAccountReferencesAreRejected)
             "'p-11'\n");
 }
 
+TEST_P(ImportTest, SqlMetacharactersInNamesAndIdsRoundTripExactly)
+{
+  // Quotes, a backslash (one byte on MySQL too: the session runs with
+  // NO_BACKSLASH_ESCAPES), a semicolon, a comment, a placeholder-like word,
+  // a NUL byte: text, stored byte for byte; the same file again is unchanged.
+  const std::string name = "it's \"odd\"; DROP TABLE plans; -- \\ \\' :name ?";
+  using namespace std::string_literals;
+  const std::string nul_name = "nul\0byte\\"s;
+  const auto cell = [](const std::string& text) {
+    std::string out = "\"";
+    for (const char c : text) {
+      out += c == '"' ? std::string("\"\"") : std::string(1, c);
+    }
+    return out + "\"";
+  };
+  const std::string plans = std::string(k_plans_header) + "Q--1," + cell(name)
+                            + ",monthly,1,2,3,USD,\nQ--2," + cell(nul_name)
+                            + ",annual,4,5,6,EUR,7\n";
+  const ImportReport first = import(ImportKind::plans, "plans_sql.csv", plans);
+  EXPECT_TRUE(first.rejected.empty()) << reasons(first);
+  EXPECT_EQ(first.inserted, 2);
+  EXPECT_EQ(dump(*db, "SELECT plan_id, name FROM plans ORDER BY plan_id"),
+            "'Q--1','" + name + "'\n'Q--2','" + nul_name + "'\n");
+  EXPECT_EQ(query_ll(*db, "SELECT LENGTH(name) FROM plans WHERE plan_id = 'Q--1'"),
+            static_cast<long long>(name.size()));
+  const ImportReport again = import(ImportKind::plans, "plans_sql_again.csv", plans, k_later);
+  EXPECT_TRUE(again.rejected.empty()) << reasons(again);
+  EXPECT_EQ(again.unchanged, 2);
+
+  // A purchase id may hold "--"; quotes, a backslash or a semicolon make it
+  // bad_id, and the rows around it go in.
+  ASSERT_TRUE(import(ImportKind::accounts,
+                     "accounts_sql.csv",
+                     std::string(k_accounts_header) + "5,Q--1,2026-11-01,0,0,0,1\n")
+                .rejected.empty());
+  const std::string purchases = std::string(k_purchases_header)
+                                + "p--1,5,2026-11-02T00:00:00Z,10,20\n"
+                                  "\"p'1\",5,2026-11-02T00:00:00Z,10,20\n"
+                                  "p\\1,5,2026-11-02T00:00:00Z,10,20\n"
+                                  "\"p\"\"1\",5,2026-11-02T00:00:00Z,10,20\n"
+                                  "p;1,5,2026-11-02T00:00:00Z,10,20\n"
+                                  "\"'; DELETE FROM purchases; --\",5,2026-11-02T00:00:00Z,10,20\n"
+                                  "p--2,5,2026-11-02T00:00:00Z,10,20\n";
+  const ImportReport bought = import(ImportKind::purchases, "purchases_sql.csv", purchases);
+  EXPECT_EQ(bought.inserted, 2);
+  ASSERT_EQ(bought.rejected.size(), 5u) << reasons(bought);
+  for (const auto& rej : bought.rejected) {
+    EXPECT_EQ(rej.code, ImportReason::bad_id) << rej.reason;
+  }
+  EXPECT_EQ(
+    dump(*db, "SELECT purchase_id, account_id, credits FROM purchases ORDER BY purchase_id"),
+    "'p--1','5','10'\n'p--2','5','10'\n");
+  const ImportReport bought_again =
+    import(ImportKind::purchases, "purchases_sql_again.csv", purchases, k_later);
+  EXPECT_EQ(bought_again.unchanged, 2);
+  EXPECT_EQ(bought_again.inserted, 0);
+}
+
+TEST_P(ImportTest, RejectionsCarryTheirReasonCode)
+{
+  load_all();
+  const ImportReport r = import(ImportKind::accounts,
+                                "accounts_codes.csv",
+                                std::string(k_accounts_header)
+                                  + "1,SMALL,2026-10-01,0,0,0,1\n"   // 2: plan differs
+                                    "20,NOPE,2026-11-01,0,0,0,1\n"   // 3: unknown plan
+                                    "21,BASIC,2026-02-30,0,0,0,1\n"  // 4: bad date
+                                    "x,BASIC,2026-11-01,0,0,0,1\n"   // 5: bad number
+                                    "22,BASIC,2026-11-01,1,0,0,1\n"  // 6: no recharge credits
+                                    "1,BASIC,2026-10-01,0,0,0,1\n"); // 7: unchanged
+  ASSERT_EQ(r.rejected.size(), 5u) << reasons(r);
+  const ImportReason want[] = { ImportReason::conflicting_content,
+                                ImportReason::unknown_plan,
+                                ImportReason::bad_date,
+                                ImportReason::bad_number,
+                                ImportReason::out_of_range };
+  for (std::size_t i = 0; i < r.rejected.size(); ++i) {
+    EXPECT_EQ(r.rejected[i].line, static_cast<long long>(i) + 2);
+    EXPECT_EQ(r.rejected[i].code, want[i]) << r.rejected[i].reason;
+    EXPECT_TRUE(starts_with(r.rejected[i].reason, to_string(want[i]))) << r.rejected[i].reason;
+  }
+  EXPECT_EQ(r.rejected[0].reason,
+            "conflicting_content: conflicts with the stored account: plan_id is BASIC, the file "
+            "says SMALL");
+  EXPECT_EQ(r.unchanged, 1);
+}
+
 BILLING_ON_BOTH_BACKENDS(ImportTest);
 
 } // namespace

@@ -370,6 +370,87 @@ TEST_P(PaymentsTest, UnknownKeyAndContradictingResultsAreRejected)
   EXPECT_EQ(requests(), before);
 }
 
+TEST_P(PaymentsTest, ProviderTextIsStoredByteForByte)
+{
+  run_to("2026-11-01");
+  // Quotes, backslashes (one byte on MySQL too: NO_BACKSLASH_ESCAPES), SQL,
+  // a placeholder-like word, non-ASCII and a NUL byte, in the reference and
+  // the reason; a key with a NUL names no request (it is not cut at the NUL).
+  using namespace std::string_literals;
+  const std::string ref = "ch_'\\\"; --\0x"s;
+  const std::string reason =
+    "it's \\ \"declined\"; DROP TABLE accounts; -- :name caf\xC3\xA9 \0end"s;
+  const auto cell = [](const std::string& text) {
+    std::string out = "\"";
+    for (const char c : text) {
+      out += c == '"' ? std::string("\"\"") : std::string(1, c);
+    }
+    return out + "\"";
+  };
+  const std::string rows = "recharge:1:2026-11-01:1,failed," + cell(ref) + "," + cell(reason) + "\n"
+                           + "recharge:2:2026-11-01:1\0x"s
+                           + ",succeeded,r,\n"
+                             "recharge:2:2026-11-01:2,succeeded,"
+                           + cell(ref) + ",\n";
+  const ImportReport r = results("hostile.csv", rows, k_later);
+  EXPECT_EQ(r.updated, 2);
+  ASSERT_EQ(r.rejected.size(), 1u) << reasons(r);
+  EXPECT_EQ(r.rejected[0].line, 3);
+  EXPECT_EQ(r.rejected[0].code, ImportReason::unknown_key);
+  EXPECT_EQ(dump(*db,
+                 "SELECT idempotency_key, status, provider_ref, failure_reason FROM "
+                 "payment_requests ORDER BY idempotency_key"),
+            "'recharge:1:2026-11-01:1','failed','" + ref + "','" + reason + "'\n"
+              + "'recharge:2:2026-11-01:1','pending',NULL,NULL\n"
+                "'recharge:2:2026-11-01:2','succeeded','"
+              + ref + "',NULL\n'recharge:2:2026-11-01:3','pending',NULL,NULL\n");
+  EXPECT_EQ(query_ll(*db,
+                     "SELECT LENGTH(provider_ref) FROM payment_requests WHERE idempotency_key = "
+                     "'recharge:2:2026-11-01:2'"),
+            // SQLite's length() counts the characters before a NUL.
+            static_cast<long long>(GetParam() == Backend::sqlite ? ref.find('\0') : ref.size()))
+    << "a backslash is one byte";
+  EXPECT_EQ(dump(*db,
+                 "SELECT auto_recharge, auto_recharge_off_reason FROM accounts WHERE "
+                 "account_id = 1"),
+            "'0','payment recharge:1:2026-11-01:1 failed: " + reason + "'\n");
+
+  // The same results again are unchanged rows (the stored text compares equal).
+  const std::string before = requests();
+  const ImportReport again = results("hostile_again.csv", rows, k_later);
+  EXPECT_EQ(again.unchanged, 2);
+  EXPECT_EQ(again.updated, 0);
+  EXPECT_EQ(requests(), before);
+}
+
+TEST_P(PaymentsTest, RejectionsCarryTheirReasonCode)
+{
+  run_to("2026-11-01");
+  ASSERT_EQ(results("r1.csv", "recharge:1:2026-11-01:1,failed,ref-1,card_declined\n").updated, 1);
+  const ImportReport r = results("codes.csv",
+                                 "recharge:9:2026-11-01:1,succeeded,x,\n"        // 2
+                                 "recharge:1:2026-11-01:1,succeeded,ref-1,\n"    // 3
+                                 "recharge:2:2026-11-01:1,refunded,x,\n"         // 4
+                                 "recharge:2:2026-11-01:1,\"succeeded\"x,x,\n"   // 5
+                                 "recharge:2:2026-11-01:1,succeeded,caf\xE9,\n", // 6
+                                 k_later);
+  ASSERT_EQ(r.rejected.size(), 5u) << reasons(r);
+  const ImportReason want[] = { ImportReason::unknown_key,
+                                ImportReason::conflicting_content,
+                                ImportReason::bad_status,
+                                ImportReason::bad_column_count,
+                                ImportReason::invalid_utf8 };
+  for (std::size_t i = 0; i < r.rejected.size(); ++i) {
+    EXPECT_EQ(r.rejected[i].line, static_cast<long long>(i) + 2);
+    EXPECT_EQ(r.rejected[i].code, want[i]) << r.rejected[i].reason;
+  }
+  EXPECT_EQ(r.rejected[0].reason, "unknown_key: recharge:9:2026-11-01:1");
+  EXPECT_EQ(r.rejected[1].reason,
+            "conflicting_content: contradicts the stored result: recharge:1:2026-11-01:1 is "
+            "failed (ref-1)");
+  EXPECT_EQ(r.rejected[2].reason, "bad_status: 'refunded'");
+}
+
 BILLING_ON_BOTH_BACKENDS(PaymentsTest);
 
 } // namespace

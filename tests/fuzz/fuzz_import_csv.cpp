@@ -1,9 +1,13 @@
 // libFuzzer target for the import side of ingest and for the calendar's text
 // forms. One input is used four ways:
 //  1. as an import file (plans, accounts, purchases, payment results): read
-//     with CsvReader, the header mapped with CsvHeader::from_record for each
-//     format, every data record checked against the header like the importers
-//     do (lib/storage/imports.cpp, lib/storage/payments.cpp);
+//     with CsvReader, its first record mapped with ImportHeader for each
+//     format and every data record parsed by that format's row parser
+//     (lib/ingest/import_rows), as the importers do. A rejection has a code
+//     the parsers may give (never one only storage decides) and a record
+//     with a CSV error or invalid UTF-8 is always rejected; a row that is
+//     accepted is within the bounds of domain/limits.hpp, and written back
+//     as CSV and parsed again it gives the same row;
 //  2. as one raw record for split_csv_record: fields survive a re-encode, and
 //     reusing a dirty field vector changes nothing;
 //  3. every line and field as a date or an instant: what parse_date accepts
@@ -13,15 +17,18 @@
 //     back.
 // A broken invariant is __builtin_trap(): libFuzzer reports it as a crash.
 #include "domain/calendar.hpp"
+#include "domain/limits.hpp"
 #include "domain/types.hpp"
 #include "ingest/csv_reader.hpp"
+#include "ingest/import_rows.hpp"
+#include "ingest/usage_line.hpp"
 
 #include <algorithm>
 #include <array>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
-#include <span>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <string_view>
@@ -39,36 +46,12 @@ void check(bool condition)
   }
 }
 
-// The column names of the import formats. They mirror the column specs in
-// lib/storage/imports.cpp and lib/storage/payments.cpp (kept there in an
-// anonymous namespace, next to the SQL they feed).
-struct ImportFormat
-{
-  std::span<const std::string_view> required;
-  std::span<const std::string_view> optional;
+const std::array<const ImportFormat*, 4> k_formats = {
+  &k_plan_format,
+  &k_account_format,
+  &k_purchase_format,
+  &k_payment_result_format,
 };
-
-constexpr std::array<std::string_view, 8> k_plan_columns = {
-  "plan_id",          "name",         "cycle",
-  "included_credits", "price_cents",  "credit_price_cents_per_1000",
-  "currency",         "rollover_cap",
-};
-constexpr std::array<std::string_view, 7> k_account_columns = {
-  "account_id",         "plan_id",          "cycle_anchor",          "auto_recharge",
-  "recharge_threshold", "recharge_credits", "max_recharges_per_day",
-};
-constexpr std::array<std::string_view, 5> k_purchase_columns = {
-  "purchase_id", "account_id", "purchased_at", "credits", "amount_cents",
-};
-constexpr std::array<std::string_view, 2> k_payment_required = { "idempotency_key", "status" };
-constexpr std::array<std::string_view, 2> k_payment_optional = { "provider_ref", "failure_reason" };
-
-const std::array<ImportFormat, 4> k_formats = { {
-  { k_plan_columns, {} },
-  { k_account_columns, {} },
-  { k_purchase_columns, {} },
-  { k_payment_required, k_payment_optional },
-} };
 
 constexpr std::size_t k_small_record_bytes_max = 32;
 
@@ -132,13 +115,168 @@ void check_split(std::string_view raw)
   check(decoded == fields);
 }
 
+// A CSV cell holding `text`: quoted, quotes doubled, so any bytes survive.
+std::string cell(std::string_view text)
+{
+  std::string out = "\"";
+  for (const char c : text) {
+    out += c;
+    if (c == '"') {
+      out += '"';
+    }
+  }
+  return out + "\"";
+}
+
+std::string join(const std::vector<std::string>& cells)
+{
+  std::string out;
+  for (std::size_t i = 0; i < cells.size(); ++i) {
+    out += i > 0 ? "," : "";
+    out += cells[i];
+  }
+  return out;
+}
+
+// Accepted rows written back as CSV, in their format's column order.
+std::string csv_of(const PlanRow& r)
+{
+  return join({ cell(r.plan_id),
+                cell(r.name),
+                std::string(to_string(r.cycle)),
+                std::to_string(r.included_credits.n),
+                std::to_string(r.price_cents),
+                std::to_string(r.credit_price_cents_per_1000),
+                cell(r.currency),
+                r.rollover_cap ? std::to_string(r.rollover_cap->n) : std::string() });
+}
+
+std::string csv_of(const AccountRow& r)
+{
+  return join({ std::to_string(r.account_id),
+                cell(r.plan_id),
+                format_date(r.cycle_anchor),
+                r.auto_recharge ? "1" : "0",
+                std::to_string(r.recharge_threshold.n),
+                std::to_string(r.recharge_credits.n),
+                std::to_string(r.max_recharges_per_day) });
+}
+
+std::string csv_of(const PurchaseRow& r)
+{
+  return join({ cell(r.purchase_id),
+                std::to_string(r.account_id),
+                format_instant(r.purchased_at),
+                std::to_string(r.credits.n),
+                std::to_string(r.amount_cents) });
+}
+
+std::string csv_of(const PaymentResultRow& r)
+{
+  return join({ cell(r.idempotency_key),
+                std::string(to_string(r.status)),
+                cell(r.provider_ref),
+                cell(r.failure_reason.value_or("")) });
+}
+
+bool in_bounds(long long v, long long low, long long high)
+{
+  return v >= low && v <= high;
+}
+
+// What an accepted row may hold (SPEC 7, 9; domain/limits.hpp).
+void check_row(const PlanRow& r)
+{
+  check(is_valid_event_id(r.plan_id));
+  check(!r.name.empty() && r.name.size() <= k_plan_name_bytes_max);
+  check(in_bounds(r.included_credits.n, 0, k_amount_max));
+  check(in_bounds(r.price_cents, 0, k_amount_max));
+  check(in_bounds(r.credit_price_cents_per_1000, 0, k_amount_max));
+  check(r.currency.size() == 3 && std::all_of(r.currency.begin(), r.currency.end(), [](char c) {
+          return c >= 'A' && c <= 'Z';
+        }));
+  check(!r.rollover_cap || in_bounds(r.rollover_cap->n, 0, k_amount_max));
+}
+
+void check_row(const AccountRow& r)
+{
+  check(r.account_id >= 1);
+  check(is_valid_event_id(r.plan_id));
+  check(parse_date(format_date(r.cycle_anchor)) == r.cycle_anchor);
+  check(in_bounds(r.recharge_threshold.n, 0, k_amount_max));
+  check(in_bounds(r.recharge_credits.n, 0, k_amount_max));
+  check(in_bounds(r.max_recharges_per_day, 0, k_max_recharges_per_day_max));
+  check(!r.auto_recharge || r.recharge_credits.n > 0);
+}
+
+void check_row(const PurchaseRow& r)
+{
+  check(is_valid_event_id(r.purchase_id));
+  check(r.account_id >= 1);
+  check(r.purchased_at.us >= 0);
+  check(in_bounds(r.credits.n, 1, k_amount_max));
+  check(in_bounds(r.amount_cents, 0, k_amount_max));
+}
+
+void check_row(const PaymentResultRow& r)
+{
+  check(r.idempotency_key.size() <= k_idempotency_key_bytes_max);
+  check(r.provider_ref.size() <= k_provider_ref_bytes_max);
+  check(!r.failure_reason
+        || (!r.failure_reason->empty() && r.failure_reason->size() <= k_failure_reason_bytes_max));
+  check(is_valid_utf8(r.idempotency_key) && is_valid_utf8(r.provider_ref)
+        && is_valid_utf8(r.failure_reason.value_or("")));
+}
+
+// Only storage can tell these (it needs the stored rows).
+bool decided_by_storage(ImportReason r)
+{
+  return r == ImportReason::unknown_plan || r == ImportReason::unknown_account
+         || r == ImportReason::unknown_key || r == ImportReason::anchor_in_closed_date
+         || r == ImportReason::conflicting_content;
+}
+
+// One data record through `parse`; an accepted row is checked and re-parsed
+// from its canonical CSV under the format's own header.
+template<typename Row>
+void check_record(const ImportHeader& header,
+                  const CsvRecord& record,
+                  ImportResult<Row> (*parse)(const ImportHeader&, const CsvRecord&))
+{
+  const ImportResult<Row> got = parse(header, record);
+  if (const auto* bad = std::get_if<ImportRejection>(&got)) {
+    check(parse_import_reason(to_string(bad->reason)) == bad->reason);
+    check(!decided_by_storage(bad->reason));
+    check(!describe(*bad).empty());
+    return;
+  }
+  check(!record.error);
+  check(is_valid_utf8(record.raw));
+  check(record.fields.size() == header.column_count());
+  const Row& row = std::get<Row>(got);
+  check_row(row);
+
+  const ImportFormat& format = header.format();
+  std::vector<std::string> names(format.required.begin(), format.required.end());
+  names.insert(names.end(), format.optional.begin(), format.optional.end());
+  std::istringstream in(join(names) + "\n" + csv_of(row) + "\n");
+  CsvReader reader(in);
+  CsvRecord canonical_header;
+  CsvRecord canonical;
+  check(reader.next(canonical_header) && reader.next(canonical) && !reader.next(canonical_header));
+  const auto mapped = ImportHeader::from_record(format, canonical_header);
+  check(std::holds_alternative<ImportHeader>(mapped));
+  const ImportResult<Row> again = parse(std::get<ImportHeader>(mapped), canonical);
+  check(std::holds_alternative<Row>(again) && std::get<Row>(again) == row);
+}
+
 void read_import(std::string_view bytes, std::size_t record_bytes_max)
 {
   std::istringstream in{ std::string(bytes) };
   CsvReader reader(in, record_bytes_max);
   CsvRecord record;
   std::vector<std::string> resplit;
-  std::vector<std::variant<CsvHeader, std::string>> headers;
+  std::vector<std::optional<ImportHeader>> headers; // per format, once the first record is read
   long long last_line = 0;
   while (reader.next(record)) {
     check(record.line > last_line && record.line <= reader.lines_read());
@@ -153,49 +291,35 @@ void read_import(std::string_view bytes, std::size_t record_bytes_max)
     }
 
     if (headers.empty()) {
-      for (const ImportFormat& format : k_formats) {
-        auto header = CsvHeader::from_record(record, format.required, format.optional);
+      for (const ImportFormat* format : k_formats) {
+        auto header = ImportHeader::from_record(*format, record);
         check(!header.valueless_by_exception());
         check(!record.error || std::holds_alternative<std::string>(header));
-        if (const auto* map = std::get_if<CsvHeader>(&header)) {
+        if (auto* map = std::get_if<ImportHeader>(&header)) {
           check(map->column_count() == record.fields.size());
-          std::vector<std::size_t> seen;
-          for (const auto name : format.required) {
-            const auto index = map->index_of(name);
-            check(index && *index < map->column_count());
-            check(std::find(seen.begin(), seen.end(), *index) == seen.end());
-            seen.push_back(*index);
-          }
-          for (const auto name : format.optional) {
-            if (const auto index = map->index_of(name)) {
-              check(*index < map->column_count());
-              check(std::find(seen.begin(), seen.end(), *index) == seen.end());
-              seen.push_back(*index);
-            }
-          }
-          check(!map->index_of("no_such_column"));
+          check(&map->format() == format);
+          headers.emplace_back(std::move(*map));
         } else {
           check(!std::get<std::string>(header).empty());
+          headers.emplace_back();
         }
-        headers.push_back(std::move(header));
       }
       continue;
     }
 
-    // A data record as the importers take it: the cells of the known columns
-    // of a matching row are there to read.
-    for (const auto& header : headers) {
-      const auto* map = std::get_if<CsvHeader>(&header);
-      if (map == nullptr || record.error || record.fields.size() != map->column_count()) {
-        continue;
-      }
-      for (const ImportFormat& format : k_formats) {
-        for (const auto name : format.required) {
-          if (const auto index = map->index_of(name)) {
-            check(*index < record.fields.size());
-          }
-        }
-      }
+    // A data record as the importers take it, for each format whose header
+    // the first record was.
+    if (headers[0]) {
+      check_record<PlanRow>(*headers[0], record, parse_plan_row);
+    }
+    if (headers[1]) {
+      check_record<AccountRow>(*headers[1], record, parse_account_row);
+    }
+    if (headers[2]) {
+      check_record<PurchaseRow>(*headers[2], record, parse_purchase_row);
+    }
+    if (headers[3]) {
+      check_record<PaymentResultRow>(*headers[3], record, parse_payment_result_row);
     }
   }
   check(!reader.next(record));

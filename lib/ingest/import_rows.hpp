@@ -1,0 +1,212 @@
+// Rows of the import files (SPEC section 9: plans, accounts, purchases) and of
+// the payment provider's results (SPEC section 7): maps a header row to the
+// columns of its format, and validates one record into a typed row or says
+// why it is rejected. Pure: no database. The reasons that need stored facts
+// (unknown_plan, unknown_account, unknown_key, anchor_in_closed_date,
+// conflicting_content) are defined here and decided by storage
+// (lib/storage/imports.cpp, lib/storage/payments.cpp).
+//
+// Checks run in a fixed order and the first failure is the reason:
+//  - import files: a CSV error (bad_csv), invalid_utf8, bad_column_count, then
+//    the columns in file-format order, each fully (missing_field, bad_id,
+//    bad_number, out_of_range, bad_cycle, bad_currency, bad_date, bad_flag,
+//    bad_timestamp), then the rules across columns;
+//  - payment results: a CSV error or a wrong number of fields
+//    (bad_column_count), invalid_utf8, a field too long (out_of_range), then
+//    bad_status.
+// Cells are taken as written (no trimming). Numbers are plain decimal with an
+// optional leading '-': anything else is bad_number; a value outside its
+// bounds (domain/limits.hpp) or 64 bits is out_of_range.
+//
+// A new format (SPEC 14, 15, 18: changes, adjustments, rates) is an
+// ImportFormat with its columns, a row struct and a parse function here, new
+// ImportReason values if it needs them, and its writer in lib/storage.
+#pragma once
+
+#include "domain/calendar.hpp"
+#include "domain/types.hpp"
+#include "ingest/csv_reader.hpp"
+
+#include <array>
+#include <cstddef>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+namespace billing {
+
+enum class ImportReason
+{
+  bad_csv, // a CSV error of the record (its detail: bad_quote, ...)
+  invalid_utf8,
+  bad_column_count,
+  missing_field,
+  bad_id,
+  bad_number,
+  out_of_range,
+  bad_cycle,
+  bad_currency,
+  bad_date,
+  bad_flag,
+  bad_timestamp,
+  bad_status,
+  // Decided by storage:
+  unknown_plan,
+  unknown_account,
+  unknown_key,
+  anchor_in_closed_date,
+  conflicting_content,
+};
+
+// The snake_case reason code ("bad_number", ...).
+std::string_view to_string(ImportReason r);
+// The reverse of to_string; nullopt for an unknown code.
+std::optional<ImportReason> parse_import_reason(std::string_view text);
+
+// Why a row is rejected: the code, and for the operator which column and
+// value it was (may be empty). Nothing decides on the detail.
+struct ImportRejection
+{
+  ImportReason reason = ImportReason::bad_csv;
+  std::string detail;
+
+  bool operator==(const ImportRejection&) const = default;
+};
+
+// The text printed for a rejection: "code", or "code: detail".
+std::string describe(const ImportRejection& r);
+
+template<typename Row>
+using ImportResult = std::variant<Row, ImportRejection>;
+
+// The header of one format: its columns, required and optional. Other
+// columns of a file are ignored; the columns may come in any order.
+struct ImportFormat
+{
+  std::string_view what; // "plan", for messages
+  std::span<const std::string_view> required;
+  std::span<const std::string_view> optional;
+};
+
+inline constexpr std::array<std::string_view, 8> k_plan_columns = {
+  "plan_id",          "name",         "cycle",
+  "included_credits", "price_cents",  "credit_price_cents_per_1000",
+  "currency",         "rollover_cap",
+};
+inline constexpr std::array<std::string_view, 7> k_account_columns = {
+  "account_id",         "plan_id",          "cycle_anchor",          "auto_recharge",
+  "recharge_threshold", "recharge_credits", "max_recharges_per_day",
+};
+inline constexpr std::array<std::string_view, 5> k_purchase_columns = {
+  "purchase_id", "account_id", "purchased_at", "credits", "amount_cents",
+};
+inline constexpr std::array<std::string_view, 2> k_payment_result_required = { "idempotency_key",
+                                                                               "status" };
+inline constexpr std::array<std::string_view, 2> k_payment_result_optional = { "provider_ref",
+                                                                               "failure_reason" };
+
+inline constexpr ImportFormat k_plan_format{ "plan", k_plan_columns, {} };
+inline constexpr ImportFormat k_account_format{ "account", k_account_columns, {} };
+inline constexpr ImportFormat k_purchase_format{ "purchase", k_purchase_columns, {} };
+inline constexpr ImportFormat k_payment_result_format{ "payment results",
+                                                       k_payment_result_required,
+                                                       k_payment_result_optional };
+
+class ImportHeader
+{
+public:
+  // The column map of `header` for `format`, or a one-line message: the row
+  // has a CSV error, a required column is missing, or a column of the format
+  // appears twice (CsvHeader::from_record).
+  static std::variant<ImportHeader, std::string> from_record(const ImportFormat& format,
+                                                             const CsvRecord& header);
+
+  const ImportFormat& format() const { return *m_format; }
+  // The number of columns of the header row (every data row must have as many).
+  std::size_t column_count() const { return m_column_count; }
+
+  // The cell of `column` in `record`, empty for an optional column the header
+  // does not have. REQUIRES: `column` is a column of the format; the record
+  // has column_count() fields.
+  std::string_view cell(const CsvRecord& record, std::string_view column) const;
+
+private:
+  ImportHeader() = default;
+
+  const ImportFormat* m_format = nullptr;
+  std::size_t m_column_count = 0;
+  // Per column of the format (required, then optional): its position.
+  std::vector<std::optional<std::size_t>> m_positions;
+};
+
+struct PlanRow
+{
+  std::string plan_id;
+  std::string name;
+  Cycle cycle = Cycle::monthly;
+  Credits included_credits;
+  long long price_cents = 0;
+  long long credit_price_cents_per_1000 = 0;
+  std::string currency;                // three capital letters
+  std::optional<Credits> rollover_cap; // nullopt: no cap (the cell is empty)
+
+  bool operator==(const PlanRow&) const = default;
+};
+
+struct AccountRow
+{
+  long long account_id = 0;
+  std::string plan_id;
+  Date cycle_anchor;
+  // Empty recharge cells mean off, 0, 0 and 1 recharge a day.
+  bool auto_recharge = false;
+  Credits recharge_threshold;
+  Credits recharge_credits; // above 0 when auto_recharge is on
+  long long max_recharges_per_day = 1;
+
+  bool operator==(const AccountRow&) const = default;
+};
+
+struct PurchaseRow
+{
+  std::string purchase_id;
+  long long account_id = 0;
+  Instant purchased_at;
+  Credits credits; // above 0
+  long long amount_cents = 0;
+
+  bool operator==(const PurchaseRow&) const = default;
+};
+
+enum class PaymentOutcome
+{
+  succeeded,
+  failed
+};
+
+// "succeeded" or "failed", as stored in payment_requests.status.
+std::string_view to_string(PaymentOutcome o);
+
+struct PaymentResultRow
+{
+  std::string idempotency_key;
+  PaymentOutcome status = PaymentOutcome::succeeded;
+  std::string provider_ref;                  // may be empty
+  std::optional<std::string> failure_reason; // nullopt when the cell is empty
+
+  bool operator==(const PaymentResultRow&) const = default;
+};
+
+// Validate one data record of a file whose header was mapped by `header`.
+// Return the row, or the first reason (in the order above) it is rejected.
+// REQUIRES: `header` was made for the function's format (k_plan_format, ...).
+ImportResult<PlanRow> parse_plan_row(const ImportHeader& header, const CsvRecord& record);
+ImportResult<AccountRow> parse_account_row(const ImportHeader& header, const CsvRecord& record);
+ImportResult<PurchaseRow> parse_purchase_row(const ImportHeader& header, const CsvRecord& record);
+ImportResult<PaymentResultRow> parse_payment_result_row(const ImportHeader& header,
+                                                        const CsvRecord& record);
+
+} // namespace billing

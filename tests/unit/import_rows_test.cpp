@@ -1,0 +1,548 @@
+// The import and payment-result row parsers (lib/ingest/import_rows): good
+// rows give their typed values exactly, bad rows the first reason in the
+// documented order with the detail the operator reads, hostile cells
+// (quotes, backslashes, NUL, SQL, huge and negative numbers, impossible
+// dates) are either kept byte for byte or rejected.
+#include "domain/calendar.hpp"
+#include "domain/limits.hpp"
+#include "ingest/import_rows.hpp"
+
+#include <gtest/gtest.h>
+
+#include <set>
+#include <sstream>
+#include <string>
+#include <vector>
+
+namespace billing {
+namespace {
+
+using namespace std::string_literals;
+using R = ImportReason;
+
+const std::string k_plan_header =
+  "plan_id,name,cycle,included_credits,price_cents,credit_price_cents_per_1000,currency,"
+  "rollover_cap";
+const std::string k_account_header =
+  "account_id,plan_id,cycle_anchor,auto_recharge,recharge_threshold,recharge_credits,"
+  "max_recharges_per_day";
+const std::string k_purchase_header = "purchase_id,account_id,purchased_at,credits,amount_cents";
+const std::string k_payment_header = "idempotency_key,status,provider_ref,failure_reason";
+
+CsvRecord record_of(const std::string& text)
+{
+  std::istringstream in(text);
+  CsvReader reader(in);
+  CsvRecord record;
+  EXPECT_TRUE(reader.next(record)) << text;
+  return record;
+}
+
+ImportHeader header_of(const ImportFormat& format, const std::string& text)
+{
+  auto header = ImportHeader::from_record(format, record_of(text));
+  if (auto* message = std::get_if<std::string>(&header)) {
+    ADD_FAILURE() << *message;
+    std::abort();
+  }
+  return std::get<ImportHeader>(header);
+}
+
+// A CSV cell holding `text` (quotes doubled), for values with commas,
+// quotes or line breaks.
+std::string quoted_cell(const std::string& text)
+{
+  std::string out = "\"";
+  for (const char c : text) {
+    out += c;
+    if (c == '"') {
+      out += '"';
+    }
+  }
+  return out + "\"";
+}
+
+Instant at(const char* text)
+{
+  return *parse_instant(text);
+}
+
+Date day(const char* text)
+{
+  return *parse_date(text);
+}
+
+template<typename Row>
+struct Good
+{
+  const char* name;
+  std::string line;
+  Row want;
+};
+
+struct Bad
+{
+  const char* name;
+  std::string line;
+  ImportRejection want;
+};
+
+template<typename Row, typename Parse>
+void expect_good(const ImportHeader& header, const std::vector<Good<Row>>& cases, Parse parse)
+{
+  for (const auto& g : cases) {
+    SCOPED_TRACE(g.name);
+    const auto got = parse(header, record_of(g.line));
+    ASSERT_TRUE(std::holds_alternative<Row>(got)) << describe(std::get<ImportRejection>(got));
+    EXPECT_TRUE(std::get<Row>(got) == g.want);
+  }
+}
+
+template<typename Row, typename Parse>
+void expect_bad(const ImportHeader& header, const std::vector<Bad>& cases, Parse parse)
+{
+  for (const auto& b : cases) {
+    SCOPED_TRACE(b.name);
+    const auto got = parse(header, record_of(b.line));
+    ASSERT_TRUE(std::holds_alternative<ImportRejection>(got)) << "accepted: " << b.line;
+    EXPECT_EQ(describe(std::get<ImportRejection>(got)), describe(b.want));
+    EXPECT_EQ(std::get<ImportRejection>(got).reason, b.want.reason);
+  }
+}
+
+// ---------------------------------------------------------------- reasons
+
+TEST(ImportRowsTest, ReasonCodesRoundTripAndAreDistinct)
+{
+  const R all[] = { R::bad_csv,
+                    R::invalid_utf8,
+                    R::bad_column_count,
+                    R::missing_field,
+                    R::bad_id,
+                    R::bad_number,
+                    R::out_of_range,
+                    R::bad_cycle,
+                    R::bad_currency,
+                    R::bad_date,
+                    R::bad_flag,
+                    R::bad_timestamp,
+                    R::bad_status,
+                    R::unknown_plan,
+                    R::unknown_account,
+                    R::unknown_key,
+                    R::anchor_in_closed_date,
+                    R::conflicting_content };
+  std::set<std::string_view> codes;
+  for (const R r : all) {
+    EXPECT_EQ(parse_import_reason(to_string(r)), r) << to_string(r);
+    EXPECT_TRUE(codes.insert(to_string(r)).second) << to_string(r);
+  }
+  EXPECT_EQ(to_string(R::conflicting_content), "conflicting_content");
+  EXPECT_EQ(to_string(R::anchor_in_closed_date), "anchor_in_closed_date");
+  EXPECT_FALSE(parse_import_reason("conflict"));
+  EXPECT_EQ(describe({ R::invalid_utf8, "" }), "invalid_utf8");
+  EXPECT_EQ(describe({ R::unknown_plan, "NOPE" }), "unknown_plan: NOPE");
+}
+
+// ---------------------------------------------------------------- headers
+
+TEST(ImportRowsTest, HeadersTakeAnyOrderIgnoreUnknownColumnsAndNeedEveryRequiredOne)
+{
+  // Any order, an unknown column, a quoted name.
+  const ImportHeader h = header_of(
+    k_purchase_format, "credits,note,\"purchase_id\",amount_cents,purchased_at,account_id");
+  EXPECT_EQ(h.column_count(), 6u);
+  const auto row = parse_purchase_row(h, record_of("5,hello,p-1,7,2026-11-01T00:00:00Z,3"));
+  ASSERT_TRUE(std::holds_alternative<PurchaseRow>(row));
+  EXPECT_TRUE(std::get<PurchaseRow>(row)
+              == (PurchaseRow{ "p-1", 3, at("2026-11-01T00:00:00Z"), Credits{ 5 }, 7 }));
+
+  const struct
+  {
+    const ImportFormat& format;
+    std::string header;
+  } refused[] = {
+    { k_plan_format, "plan_id,name,cycle,included_credits,price_cents,currency,rollover_cap" },
+    { k_purchase_format, k_purchase_header + ",credits" },
+    { k_account_format, k_purchase_header },
+    { k_payment_result_format, "idempotency_key,provider_ref,failure_reason" },
+    { k_payment_result_format, "key,result" },
+    { k_plan_format, "plan_id,\"name" },
+  };
+  for (const auto& r : refused) {
+    SCOPED_TRACE(r.header);
+    const auto got = ImportHeader::from_record(r.format, record_of(r.header));
+    ASSERT_TRUE(std::holds_alternative<std::string>(got));
+    EXPECT_FALSE(std::get<std::string>(got).empty());
+  }
+}
+
+// ---------------------------------------------------------------- plans
+
+TEST(ImportRowsTest, PlanRowsAreReadExactly)
+{
+  const std::string hostile_name = "it's \"x\"; DROP TABLE plans; -- \\ \\' \\\\ :name ?";
+  const std::vector<Good<PlanRow>> cases = {
+    { "plain",
+      "BASIC,Basic,monthly,1000,2900,1500,USD,300",
+      { "BASIC", "Basic", Cycle::monthly, Credits{ 1000 }, 2900, 1500, "USD", Credits{ 300 } } },
+    { "no roll-over cap, annual",
+      "SMALL,Small plan,annual,0,0,0,EUR,",
+      { "SMALL", "Small plan", Cycle::annual, Credits{ 0 }, 0, 0, "EUR", std::nullopt } },
+    { "SQL and quotes in the name are text",
+      "Q," + quoted_cell(hostile_name) + ",monthly,1,2,3,USD,",
+      { "Q", hostile_name, Cycle::monthly, Credits{ 1 }, 2, 3, "USD", std::nullopt } },
+    { "a NUL byte in the name is kept",
+      "N,a\0b,monthly,1,2,3,USD,"s,
+      { "N", "a\0b"s, Cycle::monthly, Credits{ 1 }, 2, 3, "USD", std::nullopt } },
+    { "a line break in the name",
+      "L,\"two\r\nlines\",monthly,1,2,3,USD,",
+      { "L", "two\r\nlines", Cycle::monthly, Credits{ 1 }, 2, 3, "USD", std::nullopt } },
+    { "the largest amounts",
+      "MAX,Max,monthly,1000000000000,1000000000000,1000000000000,USD,1000000000000",
+      { "MAX",
+        "Max",
+        Cycle::monthly,
+        Credits{ k_amount_max },
+        k_amount_max,
+        k_amount_max,
+        "USD",
+        Credits{ k_amount_max } } },
+    { "leading zeros",
+      "Z,Z,monthly,007,0,0,USD,00",
+      { "Z", "Z", Cycle::monthly, Credits{ 7 }, 0, 0, "USD", Credits{ 0 } } },
+    { "a 64-character id and a 200-byte name",
+      std::string(64, 'p') + "," + std::string(200, 'n') + ",monthly,1,1,1,USD,",
+      { std::string(64, 'p'),
+        std::string(200, 'n'),
+        Cycle::monthly,
+        Credits{ 1 },
+        1,
+        1,
+        "USD",
+        std::nullopt } },
+    { "every id character and non-ASCII name",
+      "Az09._:-,Caf\xC3\xA9 \xF0\x9F\x98\x80,monthly,1,1,1,USD,",
+      { "Az09._:-",
+        "Caf\xC3\xA9 \xF0\x9F\x98\x80",
+        Cycle::monthly,
+        Credits{ 1 },
+        1,
+        1,
+        "USD",
+        std::nullopt } },
+  };
+  expect_good(header_of(k_plan_format, k_plan_header), cases, parse_plan_row);
+}
+
+TEST(ImportRowsTest, BadPlanRowsAreRejectedWithTheFirstReason)
+{
+  const std::string tail = ",monthly,1,2,3,USD,"; // after plan_id,name
+  const std::vector<Bad> cases = {
+    { "a stray quote", "P,\"Bad\"x" + tail, { R::bad_csv, "bad_quote" } },
+    { "an unterminated quote", "P,\"Bad" + tail, { R::bad_csv, "unterminated_quote" } },
+    { "invalid UTF-8", "P,caf\xE9" + tail, { R::invalid_utf8, "" } },
+    { "a surrogate", "P,\xED\xA0\x80" + tail, { R::invalid_utf8, "" } },
+    { "too few cells",
+      "P,Name,monthly,1,2,3,USD",
+      { R::bad_column_count, "7 fields, header has 8" } },
+    { "too many cells", "P,Name" + tail + ",", { R::bad_column_count, "9 fields, header has 8" } },
+    { "empty id", ",Name" + tail, { R::bad_id, "plan_id ''" } },
+    { "a quote in the id", "p'1,Name" + tail, { R::bad_id, "plan_id 'p'1'" } },
+    { "a backslash in the id", "p\\1,Name" + tail, { R::bad_id, "plan_id 'p\\1'" } },
+    { "a semicolon in the id", "p;1,Name" + tail, { R::bad_id, "plan_id 'p;1'" } },
+    { "a NUL in the id", "p\0001,Name"s + tail, { R::bad_id, "plan_id 'p\0001'"s } },
+    { "a 65-character id",
+      std::string(65, 'p') + ",Name" + tail,
+      { R::bad_id, "plan_id '" + std::string(65, 'p') + "'" } },
+    { "the id is checked first", "p 1,Name,weekly,x,2,3,usd,", { R::bad_id, "plan_id 'p 1'" } },
+    { "no name", "P," + tail, { R::missing_field, "name" } },
+    { "a 201-byte name",
+      "P," + std::string(201, 'n') + tail,
+      { R::out_of_range, "name longer than 200 characters" } },
+    { "weekly", "P,Name,weekly,1,2,3,USD,", { R::bad_cycle, "'weekly' (monthly or annual)" } },
+    { "Monthly", "P,Name,Monthly,1,2,3,USD,", { R::bad_cycle, "'Monthly' (monthly or annual)" } },
+    { "no included_credits", "P,Name,monthly,,2,3,USD,", { R::missing_field, "included_credits" } },
+    { "negative credits",
+      "P,Name,monthly,-1,2,3,USD,",
+      { R::out_of_range, "included_credits '-1'" } },
+    { "credits above 10^12",
+      "P,Name,monthly,1000000000001,2,3,USD,",
+      { R::out_of_range, "included_credits '1000000000001'" } },
+    { "credits beyond 64 bits",
+      "P,Name,monthly,99999999999999999999,2,3,USD,",
+      { R::out_of_range, "included_credits '99999999999999999999'" } },
+    { "below -2^63",
+      "P,Name,monthly,-9223372036854775809,2,3,USD,",
+      { R::out_of_range, "included_credits '-9223372036854775809'" } },
+    { "an exponent", "P,Name,monthly,1e3,2,3,USD,", { R::bad_number, "included_credits '1e3'" } },
+    { "hex", "P,Name,monthly,1,0x10,3,USD,", { R::bad_number, "price_cents '0x10'" } },
+    { "a plus sign", "P,Name,monthly,1,+5,3,USD,", { R::bad_number, "price_cents '+5'" } },
+    { "a leading space", "P,Name,monthly,1, 5,3,USD,", { R::bad_number, "price_cents ' 5'" } },
+    { "a fraction",
+      "P,Name,monthly,1,2,1.5,USD,",
+      { R::bad_number, "credit_price_cents_per_1000 '1.5'" } },
+    { "a lone minus",
+      "P,Name,monthly,1,2,-,USD,",
+      { R::bad_number, "credit_price_cents_per_1000 '-'" } },
+    { "SQL in a number",
+      "P,Name,monthly,1,2,\"1; DROP TABLE plans; --\",USD,",
+      { R::bad_number, "credit_price_cents_per_1000 '1; DROP TABLE plans; --'" } },
+    { "lower-case currency",
+      "P,Name,monthly,1,2,3,usd,",
+      { R::bad_currency, "'usd' (three capital letters, ISO 4217)" } },
+    { "four letters",
+      "P,Name,monthly,1,2,3,USDX,",
+      { R::bad_currency, "'USDX' (three capital letters, ISO 4217)" } },
+    { "a negative cap", "P,Name,monthly,1,2,3,USD,-1", { R::out_of_range, "rollover_cap '-1'" } },
+    { "a text cap", "P,Name,monthly,1,2,3,USD,NULL", { R::bad_number, "rollover_cap 'NULL'" } },
+  };
+  expect_bad<PlanRow>(header_of(k_plan_format, k_plan_header), cases, parse_plan_row);
+}
+
+// ---------------------------------------------------------------- accounts
+
+TEST(ImportRowsTest, AccountRowsAreReadExactly)
+{
+  const std::vector<Good<AccountRow>> cases = {
+    { "plain",
+      "1,BASIC,2026-10-01,0,0,0,1",
+      { 1, "BASIC", day("2026-10-01"), false, Credits{ 0 }, Credits{ 0 }, 1 } },
+    { "empty recharge cells are off, 0, 0, 1",
+      "3,ANNUAL,2024-02-29,,,,",
+      { 3, "ANNUAL", day("2024-02-29"), false, Credits{ 0 }, Credits{ 0 }, 1 } },
+    { "on",
+      "2,SMALL,2026-10-28,on,40,100,2",
+      { 2, "SMALL", day("2026-10-28"), true, Credits{ 40 }, Credits{ 100 }, 2 } },
+    { "yes", "2,S,2026-10-28,yes,0,1,1", { 2, "S", day("2026-10-28"), true, {}, Credits{ 1 }, 1 } },
+    { "TRUE",
+      "2,S,2026-10-28,TRUE,0,1,1",
+      { 2, "S", day("2026-10-28"), true, {}, Credits{ 1 }, 1 } },
+    { "true",
+      "2,S,2026-10-28,true,0,1,1",
+      { 2, "S", day("2026-10-28"), true, {}, Credits{ 1 }, 1 } },
+    { "1", "2,S,2026-10-28,1,0,1,1", { 2, "S", day("2026-10-28"), true, {}, Credits{ 1 }, 1 } },
+    { "off",
+      "2,S,2026-10-28,off,5,0,0",
+      { 2, "S", day("2026-10-28"), false, Credits{ 5 }, {}, 0 } },
+    { "no", "2,S,2026-10-28,no,,,", { 2, "S", day("2026-10-28"), false, {}, {}, 1 } },
+    { "FALSE", "2,S,2026-10-28,FALSE,,,", { 2, "S", day("2026-10-28"), false, {}, {}, 1 } },
+    { "the largest values",
+      "9223372036854775807,S,9999-12-31,1,1000000000000,1000000000000,100",
+      { 9223372036854775807LL,
+        "S",
+        day("9999-12-31"),
+        true,
+        Credits{ k_amount_max },
+        Credits{ k_amount_max },
+        k_max_recharges_per_day_max } },
+    { "the first date", "1,S,1970-01-01,,,,", { 1, "S", day("1970-01-01"), false, {}, {}, 1 } },
+  };
+  expect_good(header_of(k_account_format, k_account_header), cases, parse_account_row);
+}
+
+TEST(ImportRowsTest, BadAccountRowsAreRejectedWithTheFirstReason)
+{
+  const std::vector<Bad> cases = {
+    { "no account_id", ",S,2026-10-01,0,0,0,1", { R::missing_field, "account_id" } },
+    { "account_id 0", "0,S,2026-10-01,0,0,0,1", { R::out_of_range, "account_id '0'" } },
+    { "negative account_id", "-5,S,2026-10-01,0,0,0,1", { R::out_of_range, "account_id '-5'" } },
+    { "account_id beyond 64 bits",
+      "9223372036854775808,S,2026-10-01,0,0,0,1",
+      { R::out_of_range, "account_id '9223372036854775808'" } },
+    { "account_id as text", "abc,S,2026-10-01,0,0,0,1", { R::bad_number, "account_id 'abc'" } },
+    { "account_id with SQL",
+      "\"1 OR 1=1\",S,2026-10-01,0,0,0,1",
+      { R::bad_number, "account_id '1 OR 1=1'" } },
+    { "a quote in plan_id", "1,\"S'\",2026-10-01,0,0,0,1", { R::bad_id, "plan_id 'S''" } },
+    { "a double quote in plan_id",
+      "1,\"S\"\"\",2026-10-01,0,0,0,1",
+      { R::bad_id, "plan_id 'S\"'" } },
+    { "2026-02-30",
+      "1,S,2026-02-30,0,0,0,1",
+      { R::bad_date, "cycle_anchor '2026-02-30' (YYYY-MM-DD)" } },
+    { "2026-13-01",
+      "1,S,2026-13-01,0,0,0,1",
+      { R::bad_date, "cycle_anchor '2026-13-01' (YYYY-MM-DD)" } },
+    { "0000-00-00",
+      "1,S,0000-00-00,0,0,0,1",
+      { R::bad_date, "cycle_anchor '0000-00-00' (YYYY-MM-DD)" } },
+    { "an instant",
+      "1,S,2026-10-01T00:00:00Z,0,0,0,1",
+      { R::bad_date, "cycle_anchor '2026-10-01T00:00:00Z' (YYYY-MM-DD)" } },
+    { "no anchor", "1,S,,0,0,0,1", { R::bad_date, "cycle_anchor '' (YYYY-MM-DD)" } },
+    { "maybe",
+      "1,S,2026-10-01,maybe,0,0,1",
+      { R::bad_flag, "auto_recharge 'maybe' (1/0, true/false, on/off)" } },
+    { "On",
+      "1,S,2026-10-01,On,0,0,1",
+      { R::bad_flag, "auto_recharge 'On' (1/0, true/false, on/off)" } },
+    { "2",
+      "1,S,2026-10-01,2,0,0,1",
+      { R::bad_flag, "auto_recharge '2' (1/0, true/false, on/off)" } },
+    { "negative threshold",
+      "1,S,2026-10-01,0,-1,0,1",
+      { R::out_of_range, "recharge_threshold '-1'" } },
+    { "recharge credits above 10^12",
+      "1,S,2026-10-01,0,0,1000000000001,1",
+      { R::out_of_range, "recharge_credits '1000000000001'" } },
+    { "101 recharges a day",
+      "1,S,2026-10-01,0,0,0,101",
+      { R::out_of_range, "max_recharges_per_day '101'" } },
+    { "recharges a day as a fraction",
+      "1,S,2026-10-01,0,0,0,1.0",
+      { R::bad_number, "max_recharges_per_day '1.0'" } },
+    { "on without recharge credits",
+      "1,S,2026-10-01,1,10,0,1",
+      { R::out_of_range, "recharge_credits must be above 0 when auto_recharge is on" } },
+    { "on with empty recharge credits",
+      "1,S,2026-10-01,yes,10,,1",
+      { R::out_of_range, "recharge_credits must be above 0 when auto_recharge is on" } },
+    { "column checks come before the rule across columns",
+      "1,S,2026-10-01,1,0,0,x",
+      { R::bad_number, "max_recharges_per_day 'x'" } },
+  };
+  expect_bad<AccountRow>(header_of(k_account_format, k_account_header), cases, parse_account_row);
+}
+
+// ---------------------------------------------------------------- purchases
+
+TEST(ImportRowsTest, PurchaseRowsAreReadExactly)
+{
+  const std::vector<Good<PurchaseRow>> cases = {
+    { "plain",
+      "p-1,1,2026-10-30T00:00:00Z,100,300",
+      { "p-1", 1, at("2026-10-30T00:00:00Z"), Credits{ 100 }, 300 } },
+    { "microseconds",
+      "p-2,2,2026-11-02T12:34:56.123456Z,500,1000",
+      { "p-2", 2, at("2026-11-02T12:34:56.123456Z"), Credits{ 500 }, 1000 } },
+    { "fractional zeros are the same instant",
+      "p-1,1,2026-10-30T00:00:00.000Z,100,300",
+      { "p-1", 1, at("2026-10-30T00:00:00Z"), Credits{ 100 }, 300 } },
+    { "two dashes in the id",
+      "p--1,1,2026-10-30T00:00:00Z,1,0",
+      { "p--1", 1, at("2026-10-30T00:00:00Z"), Credits{ 1 }, 0 } },
+    { "the last instant",
+      "late,1,9999-12-31T23:59:59Z,1000000000000,1000000000000",
+      { "late", 1, at("9999-12-31T23:59:59Z"), Credits{ k_amount_max }, k_amount_max } },
+  };
+  expect_good(header_of(k_purchase_format, k_purchase_header), cases, parse_purchase_row);
+}
+
+TEST(ImportRowsTest, BadPurchaseRowsAreRejectedWithTheFirstReason)
+{
+  const std::string tail = ",1,2026-11-02T08:00:00Z,10,15"; // after purchase_id
+  const std::vector<Bad> cases = {
+    { "a quote in the id", "\"p'1\"" + tail, { R::bad_id, "purchase_id 'p'1'" } },
+    { "a backslash in the id", "p\\1" + tail, { R::bad_id, "purchase_id 'p\\1'" } },
+    { "a double quote in the id", "\"p\"\"1\"" + tail, { R::bad_id, "purchase_id 'p\"1'" } },
+    { "a semicolon in the id", "p;1" + tail, { R::bad_id, "purchase_id 'p;1'" } },
+    { "SQL as the id",
+      "\"'; DROP TABLE purchases; --\"" + tail,
+      { R::bad_id, "purchase_id ''; DROP TABLE purchases; --'" } },
+    { "a NUL as the id", "\0"s + tail, { R::bad_id, "purchase_id '\0'"s } },
+    { "an unknown account as text",
+      "p-1,x,2026-11-02T08:00:00Z,10,15",
+      { R::bad_number, "account_id 'x'" } },
+    { "2026-02-30",
+      "p-1,1,2026-02-30T10:00:00Z,10,15",
+      { R::bad_timestamp, "purchased_at '2026-02-30T10:00:00Z' (YYYY-MM-DDTHH:MM:SSZ)" } },
+    { "hour 25",
+      "p-1,1,2026-11-01T25:00:00Z,10,15",
+      { R::bad_timestamp, "purchased_at '2026-11-01T25:00:00Z' (YYYY-MM-DDTHH:MM:SSZ)" } },
+    { "an offset",
+      "p-1,1,2026-11-02T10:00:00+02:00,10,15",
+      { R::bad_timestamp, "purchased_at '2026-11-02T10:00:00+02:00' (YYYY-MM-DDTHH:MM:SSZ)" } },
+    { "a space for T",
+      "p-1,1,2026-11-01 10:00:00,10,15",
+      { R::bad_timestamp, "purchased_at '2026-11-01 10:00:00' (YYYY-MM-DDTHH:MM:SSZ)" } },
+    { "a date only",
+      "p-1,1,2026-11-01,10,15",
+      { R::bad_timestamp, "purchased_at '2026-11-01' (YYYY-MM-DDTHH:MM:SSZ)" } },
+    { "no credits", "p-1,1,2026-11-02T08:00:00Z,0,15", { R::out_of_range, "credits '0'" } },
+    { "negative credits",
+      "p-1,1,2026-11-02T08:00:00Z,-10,15",
+      { R::out_of_range, "credits '-10'" } },
+    { "empty credits", "p-1,1,2026-11-02T08:00:00Z,,15", { R::missing_field, "credits" } },
+    { "negative amount",
+      "p-1,1,2026-11-02T08:00:00Z,10,-1",
+      { R::out_of_range, "amount_cents '-1'" } },
+    { "amount beyond 64 bits",
+      "p-1,1,2026-11-02T08:00:00Z,10,18446744073709551616",
+      { R::out_of_range, "amount_cents '18446744073709551616'" } },
+  };
+  expect_bad<PurchaseRow>(
+    header_of(k_purchase_format, k_purchase_header), cases, parse_purchase_row);
+}
+
+// ---------------------------------------------------------------- payment results
+
+TEST(ImportRowsTest, PaymentResultRowsAreReadExactly)
+{
+  const std::string hostile = "it's \\ \"x\"; DROP TABLE payment_requests; --";
+  const std::vector<Good<PaymentResultRow>> cases = {
+    { "succeeded",
+      "recharge:1:2026-11-01:1,succeeded,ref-1,",
+      { "recharge:1:2026-11-01:1", PaymentOutcome::succeeded, "ref-1", std::nullopt } },
+    { "failed with a reason",
+      "recharge:1:2026-11-01:1,failed,ch_1,card_declined",
+      { "recharge:1:2026-11-01:1", PaymentOutcome::failed, "ch_1", "card_declined" } },
+    { "no provider_ref", "k,failed,,", { "k", PaymentOutcome::failed, "", std::nullopt } },
+    { "quotes, backslashes and SQL are text",
+      "k," + std::string("failed,") + quoted_cell(hostile) + "," + quoted_cell(hostile),
+      { "k", PaymentOutcome::failed, hostile, hostile } },
+    { "a NUL byte is kept",
+      "k,failed,a\0b,c\0d"s,
+      { "k", PaymentOutcome::failed, "a\0b"s, "c\0d"s } },
+    { "the longest fields",
+      std::string(128, 'k') + ",failed," + std::string(200, 'r') + "," + std::string(500, 'w'),
+      { std::string(128, 'k'),
+        PaymentOutcome::failed,
+        std::string(200, 'r'),
+        std::string(500, 'w') } },
+  };
+  expect_good(
+    header_of(k_payment_result_format, k_payment_header), cases, parse_payment_result_row);
+
+  // The optional columns may be absent, the others in any order.
+  const ImportHeader required_only =
+    header_of(k_payment_result_format, "status,extra,idempotency_key");
+  expect_good(
+    required_only,
+    std::vector<Good<PaymentResultRow>>{ { "only the required columns",
+                                           "succeeded,x,k",
+                                           { "k", PaymentOutcome::succeeded, "", std::nullopt } } },
+    parse_payment_result_row);
+}
+
+TEST(ImportRowsTest, BadPaymentResultRowsAreRejectedWithTheFirstReason)
+{
+  const std::vector<Bad> cases = {
+    { "a stray quote", "k,failed,\"r\"x,", { R::bad_column_count, "" } },
+    { "too few cells", "k,failed,r", { R::bad_column_count, "" } },
+    { "too many cells", "k,failed,r,w,", { R::bad_column_count, "" } },
+    { "invalid UTF-8", "k,failed,r,\xC0\xAF", { R::invalid_utf8, "" } },
+    { "a 129-byte key",
+      std::string(129, 'k') + ",failed,,",
+      { R::out_of_range, "a field is too long" } },
+    { "a 201-byte ref",
+      "k,failed," + std::string(201, 'r') + ",",
+      { R::out_of_range, "a field is too long" } },
+    { "a 501-byte reason",
+      "k,failed,r," + std::string(501, 'w'),
+      { R::out_of_range, "a field is too long" } },
+    { "lengths come before the status",
+      std::string(129, 'k') + ",refunded,,",
+      { R::out_of_range, "a field is too long" } },
+    { "refunded", "k,refunded,r,", { R::bad_status, "'refunded'" } },
+    { "upper case", "k,SUCCEEDED,r,", { R::bad_status, "'SUCCEEDED'" } },
+    { "pending", "k,pending,r,", { R::bad_status, "'pending'" } },
+    { "empty", "k,,r,", { R::bad_status, "''" } },
+    { "SQL", "k,\"failed'; --\",r,", { R::bad_status, "'failed'; --'" } },
+  };
+  expect_bad<PaymentResultRow>(
+    header_of(k_payment_result_format, k_payment_header), cases, parse_payment_result_row);
+}
+
+} // namespace
+} // namespace billing
