@@ -16,7 +16,8 @@
 # or the locked file read a config file that sets them low (5 s and 3 s).
 # Both: four `billing run` started at once (one works, the others exit 75, or
 # 0 with nothing left to do) and two `billing ingest` of one file at once
-# (each event stored once).
+# (each event stored once); and a lock whose recorded holder has ended (the
+# next command waits for it and goes on), or lives on another host (75).
 #
 # Wall-time bounds here are hang guards, not speed checks (speed is for
 # benchmarks): each is about four times what the command takes on a busy
@@ -380,6 +381,63 @@ assert_eq 62 "$closed_lines" "62 dates closed"
 export_set "$BILLING_DB_URL" race "$first_date" "$last_date"
 same_as_ref race "four concurrent runs"
 verify_ok "$BILLING_DB_URL" "after the races"
+
+# ===================================== a lock holder that has ended
+
+# The lock's recorded holder is gone: the next command must not be refused.
+# mysql: a client session takes the GET_LOCK and names a holder, then keeps
+# the lock for 3 s more (as the server does while it finishes a killed
+# client's statement and rolls back): named as a process of this host that
+# does not exist, the command waits for the lock and goes on; named as a
+# process of another host, it is live: exit 75 at once, naming it.
+# sqlite: the lock file still names a dead process, nobody holds the flock:
+# the command goes on at once.
+gone_pid=999999
+while kill -0 "$gone_pid" 2>/dev/null; do gone_pid=$((gone_pid - 1)); done
+if [[ $E2E_BACKEND == mysql ]]; then
+  hold_lock() { # HOST SECONDS: a session holding the run lock as "HOST:gone_pid run"
+    rm -f hold.rc
+    (
+      rc=0
+      _e2e_mariadb --database="$E2E_DB_NAME" --execute="SELECT GET_LOCK('billing:$E2E_DB_NAME', 0);
+        DELETE FROM lock_holder WHERE lock_name = 'billing';
+        INSERT INTO lock_holder VALUES ('billing', CONCAT('$1:$gone_pid run (connection ', CONNECTION_ID(), ')'), 0);
+        SELECT SLEEP($2)" >hold.out 2>&1 || rc=$?
+      echo "$rc" >hold.rc
+    ) &
+    E2E_BG_PIDS+=($!)
+    for ((i = 0; i < 200; i++)); do
+      [[ $(billing status 2>/dev/null) == *"held by $1:$gone_pid run"* ]] && return 0
+      sleep 0.05
+    done
+    fail "the test session did not take the lock: $(cat hold.out)"
+  }
+  hold_lock "$(hostname)" 3
+  assert_contains "$(expect_exit 0 billing status)" "(ended: its process $gone_pid no longer exists on this host" \
+    "status says the holder has ended"
+  t0=$(date +%s%N)
+  expect_exit 0 billing import plans wl/plans.csv >/dev/null 2>&1
+  waited=$(ms_since "$t0")
+  assert_contains "$(cat "$E2E_TMP/last.err")" "$(hostname):$gone_pid run (connection" "the wait names the dead holder"
+  assert_contains "$(cat "$E2E_TMP/last.err")" "lock released by the server after" "the command says when it got the lock"
+  # It waited for the lock (3 s), and no longer than the 60 s it allows
+  # (hang guard; the session ends after 3 s).
+  ((waited >= 1000 && waited < 45000)) || fail "the command behind a dead holder's lock took $waited ms"
+  echo "a command behind a dead holder's lock went on after $waited ms"
+  wait_rc hold 20 >/dev/null
+  hold_lock other-host.example 30
+  t0=$(date +%s%N)
+  expect_exit 75 billing import plans wl/plans.csv >/dev/null 2>&1
+  assert_contains "$(cat "$E2E_TMP/last.err")" "holds the lock on" "a live holder of another host: 75"
+  assert_contains "$(cat "$E2E_TMP/last.err")" "other-host.example:$gone_pid run (connection" "the refusal names it"
+  # At once, not after a wait (hang guard 5 s; the session holds the lock 30 s).
+  (($(ms_since "$t0") < 5000)) || fail "the refusal took $(ms_since "$t0") ms, not at once"
+  _e2e_mariadb --execute="KILL CONNECTION $(sql "SELECT IS_USED_LOCK('billing:$E2E_DB_NAME')")"
+  wait_rc hold 20 >/dev/null
+else
+  printf '%s:%s run since 0\n' "$(hostname)" "$gone_pid" >"${BILLING_DB_URL#sqlite:}.lock"
+  expect_exit 0 billing import plans wl/plans.csv >/dev/null 2>&1
+fi
 
 echo "db loss test took $(ms_since "$t_start") ms"
 if ((${#deferred[@]} > 0)); then
