@@ -16,11 +16,6 @@ namespace billing {
 
 namespace {
 
-// Writers of one worker on MySQL: the server runs each connection's
-// statements on its own thread, so two connections writing disjoint account
-// blocks use two cores. SQLite has one writer at a time, so one there.
-constexpr int k_mysql_lanes = 2;
-
 using Clock = std::chrono::steady_clock;
 
 struct LaneTimes
@@ -39,10 +34,10 @@ void CloseAccountsJob::run(JobContext& ctx)
   std::atomic<bool> failed = false;
 
   // Lanes split blocks, so they need chunks of whole blocks (the default).
-  const int lanes = ctx.dry_run == DryRun::no && ctx.db.backend() == Backend::mysql
-                        && m_chunk_accounts >= static_cast<size_t>(k_account_block_size)
-                      ? k_mysql_lanes
-                      : 1;
+  const int lanes =
+    ctx.dry_run == DryRun::no && m_chunk_accounts >= static_cast<size_t>(k_account_block_size)
+      ? ctx.db.dialect().writer_lanes()
+      : 1;
   // With several lanes, each claims the next block with pending accounts
   // when it needs work (blocks differ widely in events), under this mutex.
   std::mutex claim_mutex;

@@ -5,10 +5,7 @@
 #include "storage/migrations.hpp"
 #include "util/errors.hpp"
 
-#include <soci/mysql/soci-mysql.h>
-#include <soci/sqlite3/soci-sqlite3.h>
 #include <spdlog/spdlog.h>
-#include <sys/stat.h>
 
 #include <boost/program_options.hpp>
 #include <functional>
@@ -102,38 +99,6 @@ SplitArgs split_global_options(int argc, const char* const* argv)
   return out;
 }
 
-// Whether a SOCI error means the server or file cannot be used (exit 69).
-bool is_unavailable(const soci::soci_error& e)
-{
-  if (e.get_error_category() == soci::soci_error::connection_error) {
-    return true;
-  }
-  if (const auto* m = dynamic_cast<const soci::mysql_soci_error*>(&e)) {
-    // 1045 access denied, 1049 unknown database, 2002/2003 cannot connect,
-    // 2006/2013 server gone, 1205 lock wait timeout, 1053 shutdown.
-    switch (m->err_num_) {
-      case 1045:
-      case 1049:
-      case 1053:
-      case 1205:
-      case 2002:
-      case 2003:
-      case 2006:
-      case 2013:
-        return true;
-      default:
-        return false;
-    }
-  }
-  if (const auto* s = dynamic_cast<const soci::sqlite3_soci_error*>(&e)) {
-    const int code = s->result() & 0xff;
-    return code == 5 /* BUSY */ || code == 6 /* LOCKED */ || code == 10           /* IOERR */
-           || code == 11 /* CORRUPT */ || code == 14 /* CANTOPEN */ || code == 26 /* NOTADB */
-           || code == 8 /* READONLY */ || code == 13 /* FULL */;
-  }
-  return false;
-}
-
 int fail(ExitCode code, const std::string& message)
 {
   spdlog::error("{}", message);
@@ -146,13 +111,8 @@ std::unique_ptr<Database> CommandContext::open_database(SchemaCheck check,
                                                         CreateIfMissing create) const
 {
   const DbUrl url = DbUrl::parse(settings.db_url);
-  if (url.backend == Backend::sqlite && create == CreateIfMissing::no) {
-    struct stat st
-    {};
-    if (::stat(url.path.c_str(), &st) != 0) {
-      throw DatabaseUnavailable("database file " + url.path
-                                + " does not exist: run `billing migrate` to create it");
-    }
+  if (create == CreateIfMissing::no) {
+    dialect_of(url.backend).require_existing(url);
   }
   DbTimeouts timeouts;
   timeouts.sqlite_busy_s = settings.db_busy_timeout_s.value_or(timeouts.sqlite_busy_s);
@@ -207,7 +167,7 @@ int run_cli(int argc, const char* const* argv)
   } catch (const boost::program_options::error& e) {
     return fail(ExitCode::usage, e.what());
   } catch (const soci::soci_error& e) {
-    if (is_unavailable(e)) {
+    if (classify_db_error(e) != DbErrorKind::other) {
       return fail(ExitCode::db_unavailable,
                   std::string("database unavailable: ") + e.get_error_message());
     }

@@ -2,8 +2,6 @@
 
 #include "domain/calendar.hpp"
 #include "ops/logging.hpp"
-#include "storage/migrations.hpp"
-#include "storage/run_lock.hpp"
 
 #include <cmath>
 #include <nlohmann/json.hpp>
@@ -13,8 +11,6 @@ namespace billing {
 
 namespace {
 
-constexpr int k_runs_shown = 5;
-
 // The value, or null when absent.
 template<typename T>
 nlohmann::ordered_json json_opt(const std::optional<T>& v)
@@ -23,59 +19,6 @@ nlohmann::ordered_json json_opt(const std::optional<T>& v)
 }
 
 } // namespace
-
-StatusReport read_status(Database& db)
-{
-  StatusReport r;
-  r.database = db.url().display();
-  r.schema_version = current_schema_version(db);
-  soci::rowset<soci::row> days = db.sql().prepare
-                                 << "SELECT business_date, status FROM business_days "
-                                    "ORDER BY business_date DESC";
-  for (const auto& row : days) {
-    const std::string date = as_str(row, 0);
-    if (as_str(row, 1) == "complete") {
-      r.last_completed_date = date;
-      break;
-    }
-    r.date_in_progress = date;
-  }
-  r.plans = query_ll(db, "SELECT COUNT(*) FROM plans");
-  r.accounts = query_ll(db, "SELECT COUNT(*) FROM accounts");
-  r.purchases = query_ll(db, "SELECT COUNT(*) FROM purchases");
-  r.usage_files = query_ll(db, "SELECT COUNT(*) FROM usage_files");
-  r.usage_events = query_ll(db, "SELECT COUNT(*) FROM usage_events");
-  // Events whose charge date is not closed yet.
-  r.usage_events_uncharged = query_ll(db,
-                                      "SELECT COUNT(*) FROM usage_events WHERE charged_date > "
-                                        + sql_quote(r.last_completed_date.value_or("0000-00-00")));
-  r.rejects_pending = query_ll(db, "SELECT COUNT(*) FROM rejects WHERE status = 'pending'");
-  r.accounts_suspended =
-    query_ll(db, "SELECT COUNT(*) FROM account_state WHERE sending_enabled = 0");
-  r.payments_pending =
-    query_ll(db, "SELECT COUNT(*) FROM payment_requests WHERE status = 'pending'");
-  r.lock_holder = lock_holder(db);
-  soci::rowset<soci::row> runs =
-    db.sql().prepare << "SELECT run_id, command, holder, started_us, finished_us, outcome, "
-                        "exit_code, detail FROM runs ORDER BY run_id DESC LIMIT "
-                          + std::to_string(k_runs_shown);
-  for (const auto& row : runs) {
-    RunSummary s;
-    s.run_id = as_ll(row, 0);
-    s.command = as_str(row, 1);
-    s.holder = as_str(row, 2);
-    const long long started = as_ll(row, 3);
-    s.started = format_instant(Instant{ started / 1'000'000 * 1'000'000 });
-    if (const auto finished = as_opt_ll(row, 4)) {
-      s.duration_s = static_cast<double>(*finished - started) / 1e6;
-    }
-    s.outcome = as_str(row, 5);
-    s.exit_code = as_opt_ll(row, 6);
-    s.detail = as_str(row, 7);
-    r.last_runs.push_back(s);
-  }
-  return r;
-}
 
 std::string status_text(const StatusReport& r)
 {

@@ -1,12 +1,16 @@
 // The one data-access layer: a SOCI session on SQLite or MySQL/MariaDB opened
-// from a database URL, transactions that lock the right way on each engine,
-// and the small SQL dialect helpers (upserts, multi-row inserts) that keep
-// every SQLite/MySQL difference inside lib/storage.
+// from a database URL, with its dialect (dialect.hpp: every backend
+// difference), transactions that lock the right way on each engine, and bulk
+// inserts that never send one round trip per row.
 //
 // Credits, money and instants are BIGINT (instants as microseconds since the
-// epoch, UTC); business dates are CHAR(10) 'YYYY-MM-DD'. SOCI reads DECIMAL as
-// double, so no DECIMAL column exists and sums are read through as_ll().
+// epoch, UTC); business dates are CHAR(10) 'YYYY-MM-DD'. Every value reaches
+// SQL bound (soci::use) or through a bulk writer; none is spliced into text.
 #pragma once
+
+#include "storage/db_url.hpp"
+#include "storage/dialect.hpp"
+#include "storage/rows.hpp"
 
 #include <soci/soci.h>
 
@@ -17,39 +21,6 @@
 #include <vector>
 
 namespace billing {
-
-enum class Backend
-{
-  sqlite,
-  mysql
-};
-
-struct DbUrl
-{
-  Backend backend = Backend::sqlite;
-  std::string path; // sqlite
-  std::string user; // mysql
-  std::string host;
-  int port = 3306;
-  std::string database;
-
-  // "sqlite:PATH" or "mysql://USER@HOST:PORT/DB". Throws UsageError.
-  static DbUrl parse(std::string_view url);
-  // The URL without any secret, for messages.
-  std::string display() const;
-};
-
-// How long a connection waits before it gives up (exit 69). Settings
-// db.busy_timeout_s and db.io_timeout_s (README, Configuration).
-struct DbTimeouts
-{
-  // SQLite: how long a statement waits for another process's write lock.
-  int sqlite_busy_s = 30;
-  // MySQL: how long the client waits for a byte from the server (read and
-  // write). It only ends a frozen or vanished server: no legitimate statement
-  // of a year of books, verify and exports included, comes near it.
-  int mysql_io_s = 1800;
-};
 
 class Database
 {
@@ -63,43 +34,34 @@ public:
 
   // Another connection to the same database.
   std::unique_ptr<Database> open_another() const;
-  // Another connection, for reading ahead while this one writes. Its reads stream through ranges
-  // once, so on SQLite it keeps a small page cache (8 MiB) instead of a second large one.
+  // Another connection, for reading ahead while this one writes (the
+  // dialect's reader set-up: on SQLite a small page cache).
   std::unique_ptr<Database> open_reader() const;
 
   soci::session& sql() { return m_sql; }
+  const Dialect& dialect() const { return *m_dialect; }
   Backend backend() const { return m_url.backend; }
   const DbUrl& url() const { return m_url; }
 
-  // Runs one statement; wraps SOCI failures of a lost server into
-  // DatabaseUnavailable.
+  // Runs one statement that carries no values.
   void exec(const std::string& statement);
 
-  // Returns the text for a multi-row upsert's tail: on a conflict over the
-  // primary/unique key, overwrite `update_columns` with the new values.
+  // The dialect's upsert tail and INSERT-IGNORE form (dialect.hpp).
   std::string upsert_tail(const std::vector<std::string>& key_columns,
                           const std::vector<std::string>& update_columns) const;
-  // A text literal safe for this backend. On MySQL a value holding a
-  // backslash is sent as _utf8mb4 X'..': SOCI's MySQL statement parser takes
-  // \' for an escaped quote (the session runs with NO_BACKSLASH_ESCAPES), loses
-  // track of the string and would read a later ":word" as a placeholder.
-  std::string quote(std::string_view text) const;
-
-  // "INSERT OR IGNORE" / "INSERT IGNORE". MySQL's IGNORE would also turn a
-  // value that does not fit into a warning: a MultiRowInsert whose head uses
-  // it checks that every warning is a skipped row, and throws otherwise.
   std::string insert_ignore() const;
 
 private:
   DbUrl m_url;
   std::optional<std::string> m_password;
   DbTimeouts m_timeouts;
+  const Dialect* m_dialect;
   soci::session m_sql;
 };
 
 // An RAII transaction with an explicit commit; the destructor rolls back.
-// On SQLite it is BEGIN IMMEDIATE (takes the write lock up front and waits for
-// it through the busy timeout), so a read-then-write never fails half-way.
+// It begins as the dialect says (on SQLite BEGIN IMMEDIATE: the write lock up
+// front, waited for through the busy timeout).
 class Transaction
 {
 public:
@@ -115,19 +77,15 @@ private:
   bool m_open = true;
 };
 
-// SQL text literal for a string: '...' with quotes doubled. The MySQL session
-// runs with NO_BACKSLASH_ESCAPES, so this is the whole escaping on both.
-std::string sql_quote(std::string_view text);
-
-// Bulk insert of rows, never one network round trip per row. On MySQL it
-// builds INSERT ... VALUES (...),(...) statements of at most rows_max rows or
-// bytes_max bytes. On SQLite (in-process, where SQL parsing is the cost) it
-// prepares the one-row statement once and binds each row through the SOCI
-// session's own connection, inside the caller's transaction.
+// Bulk insert of rows through the dialect's bulk writer, never one network
+// round trip per row: on SQLite one prepared statement stepped per row, inside
+// the caller's transaction; on MySQL LOAD DATA LOCAL INFILE from memory for a
+// plain insert, multi-row INSERT ... ON DUPLICATE KEY UPDATE for an upsert.
 class MultiRowInsert
 {
 public:
-  // head: "INSERT INTO t (a, b, c)"; tail: "" or an upsert_tail().
+  // head: "INSERT INTO t (a, b, c)" (or insert_ignore() + " INTO ..."); tail:
+  // "" or an upsert_tail(). Identifiers only: the values come through value().
   MultiRowInsert(Database& db,
                  std::string head,
                  std::string tail = {},
@@ -149,48 +107,32 @@ public:
 
   // Sends what is buffered. Call before the transaction commits.
   void flush();
-  size_t rows_written() const { return m_rows_written; }
+  size_t rows_written() const;
   // Rows the database reports as inserted or changed so far (flush first).
-  long long rows_affected() const { return m_rows_affected; }
-  // SQLite only: the numbers (0-based, in the order written) of the rows that
-  // changed nothing (skipped duplicates). MySQL cannot tell them apart.
-  const std::vector<size_t>& unchanged_rows() const { return m_unchanged_rows; }
+  long long rows_affected() const;
+  // When the dialect reports_skipped_rows(): the numbers (0-based, in the
+  // order written) of the rows that changed nothing (skipped duplicates).
+  const std::vector<size_t>& unchanged_rows() const;
 
 private:
-  struct SqliteStatement;
-
-  void end_row_if_open();
-  void separator();
-  SqliteStatement& sqlite_statement();
-
-  Database& m_db;
-  std::string m_head;
-  std::string m_tail;
-  size_t m_rows_max;
-  size_t m_bytes_max;
-  bool m_ignore; // the head is an INSERT IGNORE: skipped duplicates are expected
-  std::string m_buffer;
-  size_t m_rows = 0;
-  size_t m_rows_written = 0;
-  long long m_rows_affected = 0;
-  std::vector<size_t> m_unchanged_rows;
-  bool m_row_open = false;
-  bool m_first_value = true;
-  int m_column = 0;                     // next bind index of the open row (SQLite)
-  int m_column_count = 0;               // known after the first row (SQLite)
-  std::vector<std::string> m_first_row; // SQL literals of the first row (SQLite)
-  std::unique_ptr<SqliteStatement> m_sqlite;
-  std::string m_load; // MySQL: the LOAD DATA statement, when rows are loaded
+  std::unique_ptr<BulkWriter> m_writer;
 };
 
-// Column readers for soci::row that accept whatever integer/decimal/text type
-// a backend reports (SUM() is DECIMAL on MySQL, INTEGER on SQLite).
-long long as_ll(const soci::row& r, std::size_t i);
-std::optional<long long> as_opt_ll(const soci::row& r, std::size_t i);
-std::string as_str(const soci::row& r, std::size_t i);
-std::optional<std::string> as_opt_str(const soci::row& r, std::size_t i);
+// ":v0, :v1, ..., :v<n-1>": the placeholders of an IN list of n bound values.
+std::string placeholders(size_t n);
 
-// Reads the single integer of a one-row, one-column query (0 when NULL/none).
-long long query_ll(Database& db, const std::string& query);
+// The single integer of a one-row, one-column query (0 when NULL or no row),
+// with its values bound in order to the query's :placeholders.
+template<class... Values>
+long long query_ll(Database& db, const std::string& query, const Values&... values)
+{
+  soci::details::prepare_temp_type prepared = (db.sql().prepare << query);
+  (void)(prepared, ..., soci::use(values));
+  soci::rowset<soci::row> rows(prepared);
+  for (const auto& r : rows) {
+    return as_ll(r, 0);
+  }
+  return 0;
+}
 
 } // namespace billing

@@ -15,37 +15,40 @@ namespace {
 
 constexpr size_t k_events_page = 20'000;
 
-std::string q(Date d)
-{
-  return sql_quote(format_date(d));
-}
+using Prepared = soci::details::prepare_temp_type;
 
-std::string shard_filter(const std::string& column, Shard shard)
+// FROM and WHERE of the accounts taking part in a date and not closed for it
+// yet, with its values (bind them first, in this order).
+class PendingFilter
 {
-  if (shard.count <= 1) {
-    return "";
+public:
+  PendingFilter(Date date, Shard shard)
+    : m_date(format_date(date))
+    , m_shard(shard)
+  {
   }
-  return " AND MOD(" + column + ", " + std::to_string(shard.count)
-         + ") = " + std::to_string(shard.index);
-}
 
-// FROM and WHERE of the accounts taking part in `date` not closed for it yet.
-std::string pending_filter(Date date, Shard shard)
-{
-  return " FROM accounts a LEFT JOIN account_state s ON s.account_id = a.account_id WHERE "
-         "a.cycle_anchor <= "
-         + q(date) + " AND (s.state_date IS NULL OR s.state_date < " + q(date) + ")"
-         + shard_filter("a.account_id", shard);
-}
-
-std::string id_list(const std::vector<AccountDayInput>& inputs)
-{
-  std::string out = "(";
-  for (size_t i = 0; i < inputs.size(); ++i) {
-    out += (i ? "," : "") + std::to_string(inputs[i].settings.account_id);
+  std::string sql() const
+  {
+    return " FROM accounts a LEFT JOIN account_state s ON s.account_id = a.account_id WHERE "
+           "a.cycle_anchor <= :date AND (s.state_date IS NULL OR s.state_date < :date_again)"
+           + std::string(m_shard.count > 1 ? " AND MOD(a.account_id, :shards) = :shard" : "");
   }
-  return out + ")";
-}
+
+  void bind(Prepared& p) const
+  {
+    p, soci::use(m_date), soci::use(m_date);
+    if (m_shard.count > 1) {
+      p, soci::use(m_shard_count), soci::use(m_shard_index);
+    }
+  }
+
+private:
+  std::string m_date;
+  Shard m_shard;
+  long long m_shard_count = m_shard.count;
+  long long m_shard_index = m_shard.index;
+};
 
 Lot read_lot(const soci::row& r, size_t first)
 {
@@ -105,9 +108,12 @@ long long first_pending_account(Database& db, Date date, long long after_account
 {
   // ORDER BY and LIMIT, not MIN, so both databases walk the key and stop at
   // the first match.
-  soci::rowset<soci::row> rows =
-    db.sql().prepare << "SELECT a.account_id" + pending_filter(date, shard) + " AND a.account_id > "
-                          + std::to_string(after_account_id) + " ORDER BY a.account_id LIMIT 1";
+  const PendingFilter pending(date, shard);
+  Prepared p = (db.sql().prepare << "SELECT a.account_id" + pending.sql()
+                                      + " AND a.account_id > :after ORDER BY a.account_id LIMIT 1");
+  pending.bind(p);
+  p, soci::use(after_account_id);
+  soci::rowset<soci::row> rows(p);
   for (const auto& r : rows) {
     return as_ll(r, 0);
   }
@@ -132,21 +138,24 @@ DayChunk load_chunk_at(Database& db,
                        size_t rows_max,
                        Shard shard)
 {
-  const std::string pending = pending_filter(date, shard);
+  const PendingFilter pending(date, shard);
   DayChunk chunk;
   std::vector<AccountDayInput>& inputs = chunk.inputs;
   std::unordered_map<long long, size_t> index;
   const long long block = account_block(first);
   {
-    soci::rowset<soci::row> rows =
-      db.sql().prepare << "SELECT a.account_id, a.plan_id, a.cycle_anchor, a.auto_recharge, "
-                          "a.recharge_threshold, a.recharge_credits, a.max_recharges_per_day, "
-                          "s.state_date, s.overdraft, s.next_lot_seq, s.last_cycle_index, "
-                          "s.sending_enabled"
-                            + pending + " AND a.account_id >= " + std::to_string(first)
-                            + " AND a.account_id < "
-                            + std::to_string((block + 1) * k_account_block_size)
-                            + " ORDER BY a.account_id LIMIT " + std::to_string(rows_max);
+    const long long block_end = (block + 1) * k_account_block_size;
+    const long long limit = static_cast<long long>(rows_max);
+    Prepared p = (db.sql().prepare << "SELECT a.account_id, a.plan_id, a.cycle_anchor, "
+                                      "a.auto_recharge, a.recharge_threshold, a.recharge_credits, "
+                                      "a.max_recharges_per_day, s.state_date, s.overdraft, "
+                                      "s.next_lot_seq, s.last_cycle_index, s.sending_enabled"
+                                        + pending.sql()
+                                        + " AND a.account_id >= :first AND a.account_id < "
+                                          ":block_end ORDER BY a.account_id LIMIT :limit");
+    pending.bind(p);
+    p, soci::use(first), soci::use(block_end), soci::use(limit);
+    soci::rowset<soci::row> rows(p);
     for (const auto& r : rows) {
       AccountDayInput in;
       in.date = date;
@@ -187,18 +196,20 @@ DayChunk load_chunk_at(Database& db,
   }
   // The chunk is a range of ids; rows of accounts in it but not of the chunk
   // (closed already, not started, of another shard) are read and skipped.
-  const std::string range = " account_id BETWEEN " + std::to_string(first) + " AND "
-                            + std::to_string(inputs.back().settings.account_id);
+  const long long last = inputs.back().settings.account_id;
+  const std::string range = " account_id BETWEEN :first AND :last";
   const auto input_of = [&](const soci::row& r) -> AccountDayInput* {
     const auto it = index.find(as_ll(r, 0));
     return it == index.end() ? nullptr : &inputs[it->second];
   };
-  const std::string end_us = std::to_string(start_of(date.next()).us);
+  const long long end_us = start_of(date.next()).us;
   {
     soci::rowset<soci::row> rows =
-      db.sql().prepare << "SELECT account_id, lot_seq, kind, source, granted, remaining, "
-                          "valid_from_us, expires_at_us FROM lots WHERE"
-                            + range + " AND remaining > 0";
+      (db.sql().prepare << "SELECT account_id, lot_seq, kind, source, granted, remaining, "
+                           "valid_from_us, expires_at_us FROM lots WHERE"
+                             + range + " AND remaining > 0",
+       soci::use(first),
+       soci::use(last));
     for (const auto& r : rows) {
       if (AccountDayInput* in = input_of(r)) {
         in->state.lots.push_back(read_lot(r, 1));
@@ -207,9 +218,12 @@ DayChunk load_chunk_at(Database& db,
   }
   {
     soci::rowset<soci::row> rows =
-      db.sql().prepare << "SELECT account_id, purchase_id, purchased_us, credits, amount_cents "
-                          "FROM purchases WHERE applied_date IS NULL AND"
-                            + range + " AND purchased_us < " + end_us;
+      (db.sql().prepare << "SELECT account_id, purchase_id, purchased_us, credits, amount_cents "
+                           "FROM purchases WHERE applied_date IS NULL AND"
+                             + range + " AND purchased_us < :end_us",
+       soci::use(first),
+       soci::use(last),
+       soci::use(end_us));
     for (const auto& r : rows) {
       if (AccountDayInput* in = input_of(r)) {
         Purchase p;
@@ -228,23 +242,27 @@ DayChunk load_chunk_at(Database& db,
     // result in memory, and one block of busy accounts can hold a large share
     // of a day's events. SQLite streams a result (and would not seek to the
     // page's start by the OR below), so there it is one page.
-    const bool paged = db.backend() == Backend::mysql;
+    const bool paged = db.dialect().buffers_whole_results();
     const size_t page = paged ? k_events_page : std::numeric_limits<size_t>::max();
+    const std::string day = format_date(date);
+    const long long page_limit = static_cast<long long>(k_events_page);
     long long after_file = -1;
     long long after_line = -1;
     for (size_t page_rows = page; page_rows == page;) {
       page_rows = 0;
-      soci::rowset<soci::row> rows =
-        db.sql().prepare << "SELECT account_id, occurred_us, credits, channel, occurred_date, "
-                            "units, platform_credits, file_id, line FROM usage_events WHERE "
-                            "charged_date = "
-                              + q(date) + " AND account_block = " + std::to_string(block)
-                              + " AND (file_id > " + std::to_string(after_file)
-                              + " OR (file_id = " + std::to_string(after_file) + " AND line > "
-                              + std::to_string(after_line) + ")) AND" + range
-                              + (paged ? " ORDER BY file_id, line LIMIT "
-                                           + std::to_string(k_events_page)
-                                       : std::string());
+      Prepared p = (db.sql().prepare
+                    << "SELECT account_id, occurred_us, credits, channel, "
+                       "occurred_date, units, platform_credits, file_id, line "
+                       "FROM usage_events WHERE charged_date = :day AND "
+                       "account_block = :block AND (file_id > :after_file OR "
+                       "(file_id = :after_file_again AND line > :after_line)) AND"
+                         + range + (paged ? " ORDER BY file_id, line LIMIT :page" : std::string()));
+      p, soci::use(day), soci::use(block), soci::use(after_file), soci::use(after_file),
+        soci::use(after_line), soci::use(first), soci::use(last);
+      if (paged) {
+        p, soci::use(page_limit);
+      }
+      soci::rowset<soci::row> rows(p);
       for (const auto& r : rows) {
         ++page_rows;
         after_file = as_ll(r, 7);
@@ -272,9 +290,11 @@ DayChunk load_chunk_at(Database& db,
   }
   {
     soci::rowset<soci::row> rows =
-      db.sql().prepare << "SELECT account_id, lot_seq, idempotency_key FROM payment_requests "
-                          "WHERE status = 'failed' AND revoked_date IS NULL AND"
-                            + range;
+      (db.sql().prepare << "SELECT account_id, lot_seq, idempotency_key FROM payment_requests "
+                           "WHERE status = 'failed' AND revoked_date IS NULL AND"
+                             + range,
+       soci::use(first),
+       soci::use(last));
     for (const auto& r : rows) {
       if (AccountDayInput* in = input_of(r)) {
         in->revocations.push_back(Revocation{ as_ll(r, 1), as_str(r, 2) });
@@ -447,14 +467,33 @@ void write_chunk(Database& db,
   }
   charges.flush();
 
-  const std::string ids = id_list(inputs);
-  const std::string end_us = std::to_string(start_of(date.next()).us);
-  db.exec("UPDATE purchases SET applied_date = " + q(date)
-          + " WHERE applied_date IS NULL AND account_id IN " + ids + " AND purchased_us < "
-          + end_us);
+  std::vector<long long> ids;
+  ids.reserve(inputs.size());
+  for (const AccountDayInput& in : inputs) {
+    ids.push_back(in.settings.account_id);
+  }
+  const long long end_us = start_of(date.next()).us;
+  {
+    Prepared p = (db.sql().prepare << "UPDATE purchases SET applied_date = :day WHERE "
+                                      "applied_date IS NULL AND purchased_us < :end_us AND "
+                                      "account_id IN ("
+                                        + placeholders(ids.size()) + ")");
+    p, soci::use(day), soci::use(end_us);
+    for (const long long& id : ids) {
+      p, soci::use(id);
+    }
+    soci::statement(p).execute(true);
+  }
   if (any_revocation) {
-    db.exec("UPDATE payment_requests SET revoked_date = " + q(date)
-            + " WHERE status = 'failed' AND revoked_date IS NULL AND account_id IN " + ids);
+    Prepared p = (db.sql().prepare << "UPDATE payment_requests SET revoked_date = :day WHERE "
+                                      "status = 'failed' AND revoked_date IS NULL AND account_id "
+                                      "IN ("
+                                        + placeholders(ids.size()) + ")");
+    p, soci::use(day);
+    for (const long long& id : ids) {
+      p, soci::use(id);
+    }
+    soci::statement(p).execute(true);
   }
 }
 
@@ -475,7 +514,14 @@ DayTotals& DayTotals::operator+=(const DayTotals& o)
 
 long long pending_account_count(Database& db, Date date, Shard shard)
 {
-  return query_ll(db, "SELECT COUNT(*)" + pending_filter(date, shard));
+  const PendingFilter pending(date, shard);
+  Prepared p = (db.sql().prepare << "SELECT COUNT(*)" + pending.sql());
+  pending.bind(p);
+  soci::rowset<soci::row> rows(p);
+  for (const auto& r : rows) {
+    return as_ll(r, 0);
+  }
+  return 0;
 }
 
 std::optional<Date> last_completed_date(Database& db)
@@ -493,8 +539,10 @@ std::optional<Date> last_completed_date(Database& db)
 
 DayStatus day_status(Database& db, Date date)
 {
+  const std::string day = format_date(date);
   soci::rowset<soci::row> rows =
-    db.sql().prepare << "SELECT status FROM business_days WHERE business_date = " + q(date);
+    (db.sql().prepare << "SELECT status FROM business_days WHERE business_date = :day",
+     soci::use(day));
   for (const auto& r : rows) {
     return as_str(r, 0) == "complete" ? DayStatus::complete : DayStatus::running;
   }
@@ -503,22 +551,23 @@ DayStatus day_status(Database& db, Date date)
 
 void mark_day_started(Database& db, Date date, Instant now)
 {
-  db.exec(db.insert_ignore()
-          + " INTO business_days (business_date, status, started_us, completed_us, accounts, "
-            "usage_events, credits_used) VALUES ("
-          + q(date) + ", 'running', " + std::to_string(now.us) + ", NULL, 0, 0, 0)");
+  const std::string day = format_date(date);
+  db.sql() << db.insert_ignore()
+                + " INTO business_days (business_date, status, started_us, completed_us, "
+                  "accounts, usage_events, credits_used) VALUES (:day, 'running', :now_us, NULL, "
+                  "0, 0, 0)",
+    soci::use(day), soci::use(now.us);
 }
 
 void complete_day(Database& db, Date date, Instant now)
 {
-  db.exec("UPDATE business_days SET status = 'complete', completed_us = " + std::to_string(now.us)
-          + ", accounts = (SELECT COUNT(*) FROM reconciliation WHERE business_date = " + q(date)
-          + "), usage_events = (SELECT COALESCE(SUM(usage_events), 0) FROM reconciliation WHERE "
-            "business_date = "
-          + q(date)
-          + "), credits_used = (SELECT COALESCE(SUM(used), 0) FROM reconciliation WHERE "
-            "business_date = "
-          + q(date) + ") WHERE business_date = " + q(date));
+  const std::string day = format_date(date);
+  db.sql() << "UPDATE business_days SET status = 'complete', completed_us = :now_us, accounts = "
+              "(SELECT COUNT(*) FROM reconciliation WHERE business_date = :d1), usage_events = "
+              "(SELECT COALESCE(SUM(usage_events), 0) FROM reconciliation WHERE business_date = "
+              ":d2), credits_used = (SELECT COALESCE(SUM(used), 0) FROM reconciliation WHERE "
+              "business_date = :d3) WHERE business_date = :d4",
+    soci::use(now.us), soci::use(day), soci::use(day), soci::use(day), soci::use(day);
 }
 
 } // namespace billing

@@ -13,11 +13,6 @@ namespace billing {
 
 namespace {
 
-std::string_view backend_folder(Backend backend)
-{
-  return backend == Backend::sqlite ? "sqlite/" : "mysql/";
-}
-
 // Splits a migration file into statements: a statement ends with a line whose
 // last character is ';'. Comment lines ("--") are dropped. The files are ours
 // and never put a ';' at a line end inside a literal.
@@ -51,13 +46,7 @@ std::vector<std::string> split_statements(const std::string& text)
 
 bool table_exists(Database& db, const std::string& table)
 {
-  const std::string query =
-    db.backend() == Backend::sqlite
-      ? "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = " + sql_quote(table)
-      : "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = DATABASE() AND "
-        "table_name = "
-          + sql_quote(table);
-  return query_ll(db, query) > 0;
+  return query_ll(db, std::string(db.dialect().table_count_query()), table) > 0;
 }
 
 std::string joined(const std::vector<std::string>& statuses)
@@ -104,7 +93,7 @@ void seed_default_rate_card(Database& db)
 std::vector<Migration> migrations_for(Backend backend)
 {
   std::vector<Migration> out;
-  const std::string_view folder = backend_folder(backend);
+  const std::string folder = std::string(dialect_of(backend).migrations_folder()) + "/";
   for (const auto& file : embedded_sql_files()) {
     const std::string_view name = file.name;
     if (!name.starts_with(folder)) {
@@ -156,9 +145,11 @@ MigrateResult migrate(Database& db)
     for (const std::string& statement : m.statements) {
       db.exec(statement);
     }
-    db.exec("INSERT INTO schema_version (version, name, applied_us) VALUES ("
-            + std::to_string(m.version) + ", " + sql_quote(m.name) + ", "
-            + std::to_string(now_utc().us) + ")");
+    const long long version = m.version;
+    const long long applied_us = now_utc().us;
+    db.sql() << "INSERT INTO schema_version (version, name, applied_us) VALUES (:version, :name, "
+                ":applied_us)",
+      soci::use(version), soci::use(m.name), soci::use(applied_us);
     tx.commit();
     result.applied.push_back(m.name);
     result.to_version = m.version;

@@ -1,7 +1,7 @@
 // The run lock: one writer (run, ingest, import, payments) per database at a
-// time. SQLite: flock() on "<db path>.lock"; MySQL: GET_LOCK() on the
-// connection. Both are freed by the kernel or the server when the holder dies
-// or its connection drops, so a killed run never leaves a lock behind.
+// time, taken through the database's dialect (dialect.hpp). SQLite: flock()
+// on "<db path>.lock"; MySQL: GET_LOCK() on the connection. Both are freed by the kernel or the
+// server when the holder dies or its connection drops, so a killed run never leaves a lock behind.
 //
 // A dead holder never refuses the next command. On SQLite the kernel frees the
 // flock when the process ends, before its parent even sees it gone. On MySQL
@@ -15,6 +15,7 @@
 #include "storage/database.hpp"
 
 #include <chrono>
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -42,9 +43,7 @@ public:
   RunLock& operator=(const RunLock&) = delete;
 
 private:
-  Database& m_db;
-  std::string m_name;
-  int m_fd = -1;
+  std::unique_ptr<HeldLock> m_held;
 };
 
 // Who holds the lock now, or nullopt when nobody does. A MySQL holder that has

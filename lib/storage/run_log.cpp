@@ -6,8 +6,9 @@ long long open_run(Database& db, const std::string& command, const std::string& 
 {
   Transaction tx(db);
   db.exec("UPDATE runs SET outcome = 'interrupted' WHERE outcome = 'running'");
-  db.exec("INSERT INTO runs (command, holder, started_us, outcome) VALUES (" + sql_quote(command)
-          + ", " + sql_quote(holder) + ", " + std::to_string(now.us) + ", 'running')");
+  db.sql() << "INSERT INTO runs (command, holder, started_us, outcome) VALUES (:command, :holder, "
+              ":now_us, 'running')",
+    soci::use(command), soci::use(holder), soci::use(now.us);
   const long long id = query_ll(db, "SELECT MAX(run_id) FROM runs");
   tx.commit();
   return id;
@@ -20,9 +21,11 @@ void close_run(Database& db,
                const std::string& detail,
                Instant now)
 {
-  db.exec("UPDATE runs SET finished_us = " + std::to_string(now.us) + ", outcome = "
-          + sql_quote(outcome) + ", exit_code = " + std::to_string(exit_code) + ", detail = "
-          + sql_quote(detail.substr(0, 1000)) + " WHERE run_id = " + std::to_string(run_id));
+  const std::string detail_kept = detail.substr(0, 1000);
+  db.sql() << "UPDATE runs SET finished_us = :now_us, outcome = :outcome, exit_code = :exit_code, "
+              "detail = :detail WHERE run_id = :run_id",
+    soci::use(now.us), soci::use(outcome), soci::use(exit_code), soci::use(detail_kept),
+    soci::use(run_id);
 }
 
 } // namespace billing

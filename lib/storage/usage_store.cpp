@@ -27,6 +27,9 @@ constexpr size_t k_batch_events = 5000;
 // The reasons a later fact can cure: an account imported since, a rate card
 // that lists the channel or status since. The others are facts of the line
 // itself (and a line_too_long line is stored cut), so they are not retried.
+// Event ids looked up by one statement (each bound).
+constexpr size_t k_lookup_ids_max = 500;
+
 constexpr const char* k_retryable_reasons = "'unknown_account', 'bad_status', 'bad_channel'";
 constexpr size_t k_hash_block_bytes = 1 << 20;
 
@@ -221,10 +224,10 @@ private:
     // Which rows need a look-up: on SQLite exactly those it skipped; MySQL
     // only says how many it skipped, so when it skipped any the whole batch
     // is looked up.
-    const bool mysql_skipped =
-      m_db.backend() == Backend::mysql
+    const bool skipped_unknown =
+      !m_db.dialect().reports_skipped_rows()
       && m_events.rows_affected() - affected_before != static_cast<long long>(m_batch.size());
-    std::vector<bool> look_up(m_batch.size(), mysql_skipped);
+    std::vector<bool> look_up(m_batch.size(), skipped_unknown);
     const auto& unchanged = m_events.unchanged_rows();
     for (size_t i = unchanged_before; i < unchanged.size(); ++i) {
       look_up[unchanged[i] - first_row] = true;
@@ -243,18 +246,23 @@ private:
       long long line = 0;
     };
     std::unordered_map<std::string, Stored> stored;
-    std::string in_list;
+    std::vector<std::string> ids;
     for (size_t i = 0; i < m_batch.size(); ++i) {
       if (look_up[i]) {
-        in_list += (in_list.empty() ? "" : ",") + sql_quote(m_batch[i].event.event_id);
+        ids.push_back(m_batch[i].event.event_id);
       }
     }
-    if (!in_list.empty()) {
-      soci::rowset<soci::row> rows =
-        m_db.sql().prepare << "SELECT event_id, account_id, channel, occurred_us, status, chars, "
-                              "duration_s, platform_credits, file_id, line FROM usage_events "
-                              "WHERE event_id IN ("
-                                + in_list + ")";
+    for (size_t from = 0; from < ids.size(); from += k_lookup_ids_max) {
+      const size_t n = std::min(k_lookup_ids_max, ids.size() - from);
+      soci::details::prepare_temp_type prepared =
+        (m_db.sql().prepare << "SELECT event_id, account_id, channel, occurred_us, status, chars, "
+                               "duration_s, platform_credits, file_id, line FROM usage_events "
+                               "WHERE event_id IN ("
+                                 + placeholders(n) + ")");
+      for (size_t i = from; i < from + n; ++i) {
+        prepared, soci::use(ids[i]);
+      }
+      soci::rowset<soci::row> rows(prepared);
       for (const auto& r : rows) {
         Stored s;
         s.event.event_id = as_str(r, 0);
@@ -421,8 +429,8 @@ IngestReport ingest_usage_file(Database& db,
   Transaction tx(db);
   {
     soci::rowset<soci::row> rows =
-      db.sql().prepare << "SELECT path, ingested_us FROM usage_files WHERE content_sha256 = "
-                            + sql_quote(sha);
+      (db.sql().prepare << "SELECT path, ingested_us FROM usage_files WHERE content_sha256 = :sha",
+       soci::use(sha));
     for (const auto& r : rows) {
       report.skipped = true;
       report.skipped_reason = "already ingested (same content as " + as_str(r, 0) + " at "
@@ -431,8 +439,9 @@ IngestReport ingest_usage_file(Database& db,
       return report;
     }
   }
+  const std::string stored_path = valid_utf8(path);
   report.changed_since =
-    query_ll(db, "SELECT COUNT(*) FROM usage_files WHERE path = " + db.quote(valid_utf8(path))) > 0;
+    query_ll(db, "SELECT COUNT(*) FROM usage_files WHERE path = :path", stored_path) > 0;
 
   std::ifstream in(path, std::ios::binary);
   if (!in) {
@@ -448,13 +457,18 @@ IngestReport ingest_usage_file(Database& db,
     throw InputError(path + ":" + std::to_string(record.line) + ": not a usage log: " + *message);
   }
   const UsageHeader header = std::get<UsageHeader>(header_or);
-  db.exec("INSERT INTO usage_files (path, content_sha256, bytes, ingested_us, ingest_date, "
-          "header_hex, line_count, accepted, duplicates, rejected) VALUES ("
-          + db.quote(valid_utf8(path)) + ", " + sql_quote(sha) + ", " + std::to_string(st.st_size)
-          + ", " + std::to_string(now.us) + ", " + sql_quote(format_date(date_of(now))) + ", "
-          + sql_quote(to_hex(record.raw)) + ", 0, 0, 0, 0)");
+  {
+    const long long bytes = st.st_size;
+    const std::string ingest_date = format_date(date_of(now));
+    const std::string header_hex = to_hex(record.raw);
+    db.sql() << "INSERT INTO usage_files (path, content_sha256, bytes, ingested_us, ingest_date, "
+                "header_hex, line_count, accepted, duplicates, rejected) VALUES (:path, :sha, "
+                ":bytes, :now_us, :ingest_date, :header_hex, 0, 0, 0, 0)",
+      soci::use(stored_path), soci::use(sha), soci::use(bytes), soci::use(now.us),
+      soci::use(ingest_date), soci::use(header_hex);
+  }
   const long long file_id =
-    query_ll(db, "SELECT file_id FROM usage_files WHERE content_sha256 = " + sql_quote(sha));
+    query_ll(db, "SELECT file_id FROM usage_files WHERE content_sha256 = :sha", sha);
 
   const RateCard card = load_rate_card(db);
   const auto accounts = load_open_dates(db);
@@ -495,10 +509,10 @@ IngestReport ingest_usage_file(Database& db,
   report.accepted = writer.accepted;
   report.duplicates = writer.duplicates;
   report.rejected = writer.rejected;
-  db.exec("UPDATE usage_files SET line_count = " + std::to_string(report.lines) + ", accepted = "
-          + std::to_string(report.accepted) + ", duplicates = " + std::to_string(report.duplicates)
-          + ", rejected = " + std::to_string(report.rejected)
-          + " WHERE file_id = " + std::to_string(file_id));
+  db.sql() << "UPDATE usage_files SET line_count = :lines, accepted = :accepted, duplicates = "
+              ":duplicates, rejected = :rejected WHERE file_id = :file_id",
+    soci::use(report.lines), soci::use(report.accepted), soci::use(report.duplicates),
+    soci::use(report.rejected), soci::use(file_id);
   tx.commit();
   if (progress) {
     progress(st.st_size, st.st_size);
@@ -565,13 +579,15 @@ RetryReport retry_rejects(Database& db, Instant now)
       report.duplicates += writer.duplicates;
     } else {
       ++report.still_rejected;
-      db.exec("UPDATE rejects SET reason = " + sql_quote(to_string(writer.last_reason))
-              + " WHERE reject_id = " + std::to_string(p.reject_id));
+      const std::string reason(to_string(writer.last_reason));
+      db.sql() << "UPDATE rejects SET reason = :reason WHERE reject_id = :id", soci::use(reason),
+        soci::use(p.reject_id);
     }
   }
   for (long long id : resolved) {
-    db.exec("UPDATE rejects SET status = 'resolved', resolved_us = " + std::to_string(now.us)
-            + " WHERE reject_id = " + std::to_string(id));
+    db.sql() << "UPDATE rejects SET status = 'resolved', resolved_us = :now_us WHERE reject_id = "
+                ":id",
+      soci::use(now.us), soci::use(id);
   }
   tx.commit();
   return report;

@@ -41,11 +41,15 @@ inline Date date(const char* text)
   return *d;
 }
 
-// Every column of every row of `query`, NULLs distinct from text.
-inline std::string dump(Database& db, const std::string& query)
+// Every column of every row of `query`, NULLs distinct from text; `values`
+// are bound in order to its :placeholders.
+template<class... Values>
+std::string dump(Database& db, const std::string& query, const Values&... values)
 {
   std::string out;
-  soci::rowset<soci::row> rows = db.sql().prepare << query;
+  soci::details::prepare_temp_type prepared = (db.sql().prepare << query);
+  (void)(prepared, ..., soci::use(values));
+  soci::rowset<soci::row> rows(prepared);
   for (const auto& r : rows) {
     for (std::size_t i = 0; i < r.size(); ++i) {
       const auto v = as_opt_str(r, i);

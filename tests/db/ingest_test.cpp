@@ -82,10 +82,11 @@ protected:
     EXPECT_EQ(count("usage_events") - events_before, r.accepted) << name;
     EXPECT_EQ(count("rejects") - rejects_before, r.rejected) << name;
     if (!r.skipped) {
-      const std::string where = " WHERE file = " + sql_quote(path)
-                                + " AND file_id = (SELECT MAX(file_id) FROM usage_files)";
-      EXPECT_EQ(query_ll(*db, "SELECT COUNT(*) FROM rejects" + where), r.rejected) << name;
-      EXPECT_EQ(query_ll(*db, "SELECT COUNT(DISTINCT line) FROM rejects" + where), r.rejected)
+      const std::string where =
+        " WHERE file = :file AND file_id = (SELECT MAX(file_id) FROM usage_files)";
+      EXPECT_EQ(query_ll(*db, "SELECT COUNT(*) FROM rejects" + where, path), r.rejected) << name;
+      EXPECT_EQ(query_ll(*db, "SELECT COUNT(DISTINCT line) FROM rejects" + where, path),
+                r.rejected)
         << name;
       EXPECT_EQ(dump(*db,
                      "SELECT line_count, accepted, duplicates, rejected FROM usage_files WHERE "
@@ -204,8 +205,9 @@ TEST_P(IngestTest, ChangedEventUnderAKnownIdIsRejectedAsConflictingDuplicate)
   EXPECT_EQ(r.duplicates, 1); // e10 again, identical
   EXPECT_EQ(r.rejected, 4);   // e1 (chars), e2 (platform_credits), e11 (duration), e3 (time)
   EXPECT_EQ(dump(*db,
-                 "SELECT line, event_id, reason, status FROM rejects WHERE file = "
-                   + sql_quote((scratch_dir() / "usage_c.csv").string()) + " ORDER BY line"),
+                 "SELECT line, event_id, reason, status FROM rejects WHERE file = :file ORDER BY "
+                 "line",
+                 (scratch_dir() / "usage_c.csv").string()),
             "'2','e1','conflicting_duplicate','pending'\n"
             "'4','e2','conflicting_duplicate','pending'\n"
             "'8','e11','conflicting_duplicate','pending'\n"

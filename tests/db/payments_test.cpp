@@ -104,8 +104,10 @@ protected:
   {
     return dump(*db,
                 "SELECT opening, granted, purchased, used, expired, revoked, closing, overdraft, "
-                "sending_enabled FROM reconciliation WHERE account_id = "
-                  + std::to_string(account) + " AND business_date = " + sql_quote(day));
+                "sending_enabled FROM reconciliation WHERE account_id = :account AND "
+                "business_date = :day",
+                account,
+                std::string(day));
   }
 
   std::string payments_export()

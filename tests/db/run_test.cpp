@@ -331,8 +331,8 @@ TEST_P(RunTest, RunInterruptedBetweenAccountsEqualsUninterruptedRun)
     EXPECT_EQ(closed, std::min(static_cast<long long>(crash.k), crash.taking_part));
     auto c = open(url);
     EXPECT_EQ(
-      query_ll(*c,
-               "SELECT COUNT(*) FROM reconciliation WHERE business_date = " + sql_quote(crash.day)),
+      query_ll(*c, "SELECT COUNT(*) FROM reconciliation WHERE business_date = :day",
+               std::string(crash.day)),
       closed);
     EXPECT_EQ(day_status(*c, d), DayStatus::running);
     EXPECT_EQ(last_completed_date(*c),
@@ -476,8 +476,8 @@ TEST_P(RunTest, RerunningACompletedDateChangesNothing)
   run(*db, std::nullopt, k_last.next());
   EXPECT_EQ(dump(*db,
                  "SELECT used, late_events FROM reconciliation WHERE account_id = 1 AND "
-                 "business_date = "
-                   + sql_quote(format_date(k_last.next()))),
+                 "business_date = :day",
+                 format_date(k_last.next())),
             "'1','1'\n");
   EXPECT_EQ(dump(*db,
                  "SELECT business_date, occurred_date, events, credits FROM charges WHERE "

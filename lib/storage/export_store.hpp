@@ -1,0 +1,112 @@
+// The reads behind the finance exports (reports/exports.hpp): each streams the
+// rows of one export, in the export's fixed order, as values; the CSV is the
+// reports layer's. Every value of a filter is bound.
+#pragma once
+
+#include "domain/types.hpp"
+#include "storage/database.hpp"
+
+#include <functional>
+#include <optional>
+#include <string>
+
+namespace billing {
+
+// Business dates (rejects: ingest dates) from..to, both optional and inclusive.
+struct DateRange
+{
+  std::optional<Date> from;
+  std::optional<Date> to;
+};
+
+// The balance columns the reconciliation and totals exports share.
+struct BalanceFigures
+{
+  long long opening = 0;
+  long long granted = 0;
+  long long purchased = 0;
+  long long rolled_over = 0;
+  long long used = 0;
+  long long expired = 0;
+  long long revoked = 0;
+  long long closing = 0;
+  long long overdraft = 0;
+  long long sending_enabled = 0;
+};
+
+struct ReconciliationRow
+{
+  std::string business_date;
+  long long account_id = 0;
+  BalanceFigures balance;
+};
+
+struct ChargesRow
+{
+  std::string business_date;
+  long long account_id = 0;
+  std::string channel;
+  std::string occurred_date;
+  long long events = 0;
+  long long units = 0;
+  long long credits = 0;
+  long long platform_credits = 0;
+};
+
+struct RejectRow
+{
+  std::string file;
+  long long line = 0;
+  std::string event_id;
+  std::string reason;
+  std::string raw; // the line as read (bytes)
+};
+
+struct PaymentRow
+{
+  std::string idempotency_key;
+  long long account_id = 0;
+  std::string business_date;
+  long long credits = 0;
+  long long amount_cents = 0;
+  std::string currency;
+  std::string status;
+};
+
+// Per business date: the sums of its reconciliation rows and charges rows.
+struct TotalsRow
+{
+  std::string business_date;
+  long long accounts = 0;
+  BalanceFigures sums;
+  long long charged_events = 0;
+  long long charged_credits = 0;
+  long long platform_credits = 0;
+};
+
+template<class Row>
+using RowSink = std::function<void(const Row&)>;
+
+enum class RejectScope
+{
+  pending, // not retried successfully yet
+  all      // those retried since too
+};
+
+// Each calls `sink` once per row, in the export's order, and returns the count.
+long long read_reconciliation(Database& db,
+                              const DateRange& dates,
+                              const RowSink<ReconciliationRow>& sink);
+long long read_charges(Database& db, const DateRange& dates, const RowSink<ChargesRow>& sink);
+long long read_rejects(Database& db,
+                       const DateRange& ingest_dates,
+                       RejectScope scope,
+                       const RowSink<RejectRow>& sink);
+// `status`: pending, succeeded or failed; nullopt: every status.
+long long read_payments(Database& db,
+                        const DateRange& dates,
+                        const std::optional<std::string>& status,
+                        const RowSink<PaymentRow>& sink);
+long long read_totals(Database& db, const DateRange& dates, const RowSink<TotalsRow>& sink);
+
+} // namespace billing
