@@ -85,8 +85,7 @@ protected:
       const std::string where =
         " WHERE file = :file AND file_id = (SELECT MAX(file_id) FROM usage_files)";
       EXPECT_EQ(query_ll(*db, "SELECT COUNT(*) FROM rejects" + where, path), r.rejected) << name;
-      EXPECT_EQ(query_ll(*db, "SELECT COUNT(DISTINCT line) FROM rejects" + where, path),
-                r.rejected)
+      EXPECT_EQ(query_ll(*db, "SELECT COUNT(DISTINCT line) FROM rejects" + where, path), r.rejected)
         << name;
       EXPECT_EQ(dump(*db,
                      "SELECT line_count, accepted, duplicates, rejected FROM usage_files WHERE "

@@ -330,10 +330,10 @@ TEST_P(RunTest, RunInterruptedBetweenAccountsEqualsUninterruptedRun)
     } // the connection is dropped mid-date
     EXPECT_EQ(closed, std::min(static_cast<long long>(crash.k), crash.taking_part));
     auto c = open(url);
-    EXPECT_EQ(
-      query_ll(*c, "SELECT COUNT(*) FROM reconciliation WHERE business_date = :day",
-               std::string(crash.day)),
-      closed);
+    EXPECT_EQ(query_ll(*c,
+                       "SELECT COUNT(*) FROM reconciliation WHERE business_date = :day",
+                       std::string(crash.day)),
+              closed);
     EXPECT_EQ(day_status(*c, d), DayStatus::running);
     EXPECT_EQ(last_completed_date(*c),
               std::optional<Date>(d.prev().days >= k_first.days ? std::optional<Date>(d.prev())
