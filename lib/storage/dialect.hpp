@@ -105,6 +105,15 @@ public:
   // A query of one bound value (:name) counting the tables of that name.
   virtual std::string_view table_count_query() const = 0;
 
+  // Free text bound with soci::use that may hold any byte: the SQL for its
+  // placeholder :name, and the value to bind to it. SOCI 4.0.3's MySQL
+  // backend pastes a bound std::string into the statement as a C string, so a
+  // NUL byte would cut the value and leave its quote open; there such text is
+  // bound as hex and decoded by the server. Ids and codes that validation
+  // keeps to printable characters need neither.
+  virtual std::string text_slot(std::string_view name) const = 0;
+  virtual std::string text_value(std::string_view text) const = 0;
+
   // head: "INSERT INTO t (a, b, c)" or "<insert_ignore()> INTO t (...)";
   // tail: "" or an upsert_tail().
   virtual std::unique_ptr<BulkWriter> bulk_writer(soci::session& session,

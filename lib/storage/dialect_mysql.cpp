@@ -9,6 +9,7 @@
 #include "storage/lock_support.hpp"
 #include "util/assert.hpp"
 #include "util/errors.hpp"
+#include "util/sha256.hpp"
 
 #include <soci/mysql/soci-mysql.h>
 #include <spdlog/spdlog.h>
@@ -413,6 +414,12 @@ public:
            "table_name = :name";
   }
 
+  std::string text_slot(std::string_view name) const override
+  {
+    return "CONVERT(UNHEX(:" + std::string(name) + ") USING utf8mb4)";
+  }
+  std::string text_value(std::string_view text) const override { return to_hex(text); }
+
   std::unique_ptr<BulkWriter> bulk_writer(soci::session& session,
                                           std::string head,
                                           std::string tail,
@@ -527,17 +534,7 @@ std::string mysql_literal(std::string_view text)
   // Hexadecimal with the character set introducer: no quote or backslash
   // can end the literal, and SOCI's statement parser (which scans for
   // ":name" placeholders outside quotes) sees no quote to lose track of.
-  static constexpr char k_digits[] = "0123456789abcdef";
-  if (text.empty()) {
-    return "''";
-  }
-  std::string out = "_utf8mb4 X'";
-  out.reserve(text.size() * 2 + 12);
-  for (char c : text) {
-    out += k_digits[static_cast<unsigned char>(c) >> 4];
-    out += k_digits[static_cast<unsigned char>(c) & 15];
-  }
-  return out + "'";
+  return text.empty() ? "''" : "_utf8mb4 X'" + to_hex(text) + "'";
 }
 
 const Dialect& mysql_dialect()

@@ -247,6 +247,9 @@ public:
     return "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = :name";
   }
 
+  std::string text_slot(std::string_view name) const override { return ":" + std::string(name); }
+  std::string text_value(std::string_view text) const override { return std::string(text); }
+
   std::unique_ptr<BulkWriter> bulk_writer(soci::session& session,
                                           std::string head,
                                           std::string tail,

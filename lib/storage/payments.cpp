@@ -19,40 +19,13 @@ namespace {
 // characters): the key and the provider's reason, cut to this many bytes.
 constexpr std::size_t k_off_reason_bytes_max = 400;
 
-// SOCI 4.0.3's MySQL backend pastes a bound std::string, quoted, into the
-// statement through a C string: a NUL byte would cut the value and leave its
-// quote open, so what follows would be read as SQL. Free text
-// (provider_ref, failure_reason, the switch-off reason) is therefore bound
-// as hex on MySQL and decoded by the server; on SQLite it is bound as it is.
-// text_slot() is the placeholder for the column, text_value() the value to
-// bind to it.
-std::string text_slot(Backend backend, const std::string& name)
-{
-  return backend == Backend::mysql ? "CONVERT(UNHEX(:" + name + ") USING utf8mb4)" : ":" + name;
-}
-
-std::string text_value(Backend backend, std::string_view text)
-{
-  if (backend != Backend::mysql) {
-    return std::string(text);
-  }
-  static constexpr char k_digits[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(2 * text.size());
-  for (const char c : text) {
-    out += k_digits[static_cast<unsigned char>(c) >> 4];
-    out += k_digits[static_cast<unsigned char>(c) & 15];
-  }
-  return out;
-}
-
 // The payment_requests and accounts statements of a results file, each
 // prepared once and bound to the members it reads or writes.
 class PaymentStore
 {
 public:
   explicit PaymentStore(Database& db)
-    : m_backend(db.backend())
+    : m_dialect(db.dialect())
     , m_lookup(db.sql())
     , m_record(db.sql())
     , m_switch_off(db.sql())
@@ -73,8 +46,8 @@ public:
     m_record.exchange(soci::use(m_key, "key"));
     m_record.alloc();
     m_record.prepare("UPDATE payment_requests SET status = :status, provider_ref = "
-                     + text_slot(m_backend, "provider_ref")
-                     + ", failure_reason = " + text_slot(m_backend, "failure_reason")
+                     + m_dialect.text_slot("provider_ref")
+                     + ", failure_reason = " + m_dialect.text_slot("failure_reason")
                      + ", result_us = :result_us WHERE idempotency_key = :key");
     m_record.define_and_bind();
 
@@ -82,7 +55,7 @@ public:
     m_switch_off.exchange(soci::use(m_account_id, "account_id"));
     m_switch_off.alloc();
     m_switch_off.prepare("UPDATE accounts SET auto_recharge = 0, auto_recharge_off_reason = "
-                         + text_slot(m_backend, "off_reason") + " WHERE account_id = :account_id");
+                         + m_dialect.text_slot("off_reason") + " WHERE account_id = :account_id");
     m_switch_off.define_and_bind();
   }
   PaymentStore(const PaymentStore&) = delete;
@@ -98,7 +71,7 @@ public:
   std::variant<Effect, ImportRejection> apply(const PaymentResultRow& row, Instant now)
   {
     // Keys are ours (recharge:<account>:<date>:<n>), never with a NUL byte;
-    // bound as it is, such a key would be cut at it (see text_slot()).
+    // bound as it is, such a key would be cut at it (see Dialect::text_slot()).
     if (row.idempotency_key.find('\0') != std::string::npos) {
       return ImportRejection{ ImportReason::unknown_key, row.idempotency_key };
     }
@@ -116,22 +89,22 @@ public:
                                 + m_stored_status + " (" + stored_ref + ")" };
     }
     m_status = to_string(row.status);
-    m_ref = text_value(m_backend, row.provider_ref);
-    m_failure = text_value(m_backend, row.failure_reason.value_or(""));
+    m_ref = m_dialect.text_value(row.provider_ref);
+    m_failure = m_dialect.text_value(row.failure_reason.value_or(""));
     m_failure_ind = row.failure_reason ? soci::i_ok : soci::i_null;
     m_result_us = now.us;
     m_record.execute(true);
     if (row.status == PaymentOutcome::failed) {
       const std::string why = "payment " + row.idempotency_key
                               + " failed: " + row.failure_reason.value_or("no reason given");
-      m_off_reason = text_value(m_backend, valid_utf8(why.substr(0, k_off_reason_bytes_max)));
+      m_off_reason = m_dialect.text_value(valid_utf8(why.substr(0, k_off_reason_bytes_max)));
       m_switch_off.execute(true);
     }
     return Effect::recorded;
   }
 
 private:
-  Backend m_backend;
+  const Dialect& m_dialect;
   // Bound values (the statements hold references to them).
   std::string m_key;
   std::string m_stored_status;
