@@ -7,7 +7,7 @@ set -euo pipefail
 packages=(
   # build
   build-essential cmake ninja-build pkg-config
-  libboost-program-options-dev libboost-date-time-dev
+  libboost-program-options-dev
   libsoci-dev libmariadb-dev libsqlite3-dev libspdlog-dev libfmt-dev
   libhowardhinnant-date-dev tzdata nlohmann-json3-dev libssl-dev
   # tests and benchmarks
