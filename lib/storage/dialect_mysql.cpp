@@ -315,8 +315,8 @@ std::optional<MysqlHolder> mysql_holder(Database& db, const std::string& name)
   return h;
 }
 
-// GET_LOCK, waiting up to `wait` for it. A server that takes whole seconds
-// only (MySQL) returns at once for a fraction: the rest is slept here.
+// GET_LOCK, waiting up to `wait` for it (MariaDB takes a fraction of a second;
+// a server that rounds it down returns early, and the rest is slept here).
 bool get_mysql_lock(Database& db, const std::string& lock, std::chrono::milliseconds wait)
 {
   const auto until = LockClock::now() + wait;
@@ -481,8 +481,9 @@ public:
         throw DatabaseUnavailable(
           other ? "the server has not released the lock on " + db.url().display() + " of "
                     + other->text + ", which has ended (" + other->gone_why + "), within " + waited
-                    + ": it is still finishing that holder's last statement or rolling its "
-                      "transaction back; run again later"
+                    + " (the server may still be rolling that holder's work back, or keep its "
+                      "connection after losing its client; `billing status` names it); run "
+                      "again later"
                 : "the lock on " + db.url().display() + " kept changing hands for " + waited
                     + "; run again later");
       }
