@@ -46,7 +46,10 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-constexpr auto k_shard_wait_max = std::chrono::hours(6);
+// How long a shard worker waits for the other shards to close a date. Below
+// the units' TimeoutStartSec (4 h, systemd/billing-shard@.service), so a
+// worker gives up and says so before systemd kills it.
+constexpr auto k_shard_wait_max = std::chrono::hours(3);
 constexpr auto k_shard_poll = std::chrono::milliseconds(200);
 
 bool wait_for_other_shards(Database& db, Date date, const RunHooks& hooks, Job* complete_day)
