@@ -43,7 +43,7 @@ else
   echo "bench.sh: BENCH_MODE must be night or horizon, not '$mode'" >&2
   exit 2
 fi
-shards_list=${BENCH_SHARDS:-"1 2 4"}
+shards_list=${BENCH_SHARDS-"1 2 4"} # BENCH_SHARDS= (empty): no shard runs
 date=2026-11-01
 work=$(mktemp -d "${TMPDIR:-/tmp}/billing-bench.XXXXXX")
 
