@@ -10,7 +10,6 @@ namespace billing {
 
 namespace {
 
-constexpr long long k_rollover_lifetime_us = 30 * k_us_per_day;
 constexpr long long k_purchase_lifetime_months = 12;
 
 enum class Late
@@ -104,7 +103,7 @@ private:
 AccountDayResult DayCloser::run()
 {
   const AccountSettings& settings = m_in.settings;
-  BILLING_REQUIRE(m_in.date >= settings.cycle_anchor);
+  BILLING_REQUIRE(m_in.date >= first_business_date(settings.cycle_anchor, settings.zone));
   BILLING_REQUIRE(m_in.plan.included_credits.n >= 0);
   BILLING_REQUIRE(!m_in.plan.rollover_cap || m_in.plan.rollover_cap->n >= 0);
   BILLING_REQUIRE(m_in.state.overdraft.n >= 0);
@@ -130,8 +129,8 @@ AccountDayResult DayCloser::run()
   std::sort(m_burn_order.begin(), m_burn_order.end(), [this](std::size_t a, std::size_t b) {
     return burns_before(m_lots[a], m_lots[b]);
   });
-  m_next_reset =
-    cycle_start(settings.cycle_anchor, m_in.plan.cycle, m_out.state.last_cycle_index + 1);
+  m_next_reset = cycle_start(
+    settings.cycle_anchor, m_in.plan.cycle, m_out.state.last_cycle_index + 1, settings.zone);
 
   sort_inputs();
   m_out.summary.opening = balance(m_out.state);
@@ -283,7 +282,8 @@ void DayCloser::apply_reset(long long k, Instant t)
 {
   const Plan& plan = m_in.plan;
   const Instant reset_at = m_next_reset;
-  const Instant cycle_end = cycle_start(m_in.settings.cycle_anchor, plan.cycle, k + 1);
+  const Instant cycle_end =
+    cycle_start(m_in.settings.cycle_anchor, plan.cycle, k + 1, m_in.settings.zone);
   if (k > 0) {
     close_cycle(k, reset_at, t);
   }
@@ -305,7 +305,8 @@ void DayCloser::apply_reset(long long k, Instant t)
 }
 
 // Closes the plan lot of cycle k-1 at reset R_k: up to the cap rolls over into
-// a new lot living 30 days, the rest expires (SPEC 4, 13.11).
+// a new lot living to the local midnight 30 days on, the rest expires (SPEC 4,
+// 13.11, 16).
 void DayCloser::close_cycle(long long k, Instant reset_at, Instant t)
 {
   const std::string source = "plan:" + std::to_string(k - 1);
@@ -327,7 +328,7 @@ void DayCloser::close_cycle(long long k, Instant reset_at, Instant t)
                    .granted = moved,
                    .remaining = moved,
                    .valid_from = reset_at,
-                   .expires_at = Instant{ reset_at.us + k_rollover_lifetime_us },
+                   .expires_at = rollover_expiry(m_in.settings.zone, reset_at),
                    .source = "rollover:" + std::to_string(k) },
               PaysOverdraft::no);
     m_out.summary.rolled_over += moved;
@@ -373,7 +374,8 @@ void DayCloser::apply_purchase(const Purchase& p, Late late)
                  .granted = p.credits,
                  .remaining = p.credits,
                  .valid_from = p.purchased_at,
-                 .expires_at = add_months_clamped(p.purchased_at, k_purchase_lifetime_months),
+                 .expires_at =
+                   add_months_local(m_in.settings.zone, p.purchased_at, k_purchase_lifetime_months),
                  .source = "purchase:" + p.purchase_id },
             PaysOverdraft::yes);
   m_out.summary.purchased += p.credits;
@@ -425,7 +427,8 @@ void DayCloser::apply_auto_recharge()
   const long long needed = deficit / per + (deficit % per != 0 ? 1 : 0);
   const long long count = std::min<long long>(settings.max_recharges_per_day, needed);
   const Instant valid_from = m_day_end;
-  const Instant expires_at = add_months_clamped(valid_from, k_purchase_lifetime_months);
+  const Instant expires_at =
+    add_months_local(settings.zone, valid_from, k_purchase_lifetime_months);
   for (long long i = 1; i <= count; ++i) {
     const std::string suffix = m_date_text + ":" + std::to_string(i);
     const std::size_t index = add_lot(Lot{ .seq = 0,

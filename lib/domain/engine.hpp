@@ -18,6 +18,7 @@
 
 #include "domain/calendar.hpp"
 #include "domain/types.hpp"
+#include "domain/zone.hpp"
 
 #include <optional>
 #include <string>
@@ -72,6 +73,9 @@ struct AccountSettings
 {
   long long account_id = 0;
   Date cycle_anchor;
+  // Where the account's local wall times are (SPEC 16): cycle starts, roll-over
+  // and default expiries. UTC gives exactly the instants of SPEC 3, 4 and 7.
+  Zone zone;
   AutoRecharge auto_recharge = AutoRecharge::off;
   Credits recharge_threshold;
   Credits recharge_credits;
@@ -203,7 +207,8 @@ Credits balance(const AccountState& state);
 long long recharge_amount_cents(Credits credits, long long credit_price_cents_per_1000);
 
 // Closes input.date for one account.
-// REQUIRES: input.date >= input.settings.cycle_anchor; every usage and purchase
+// REQUIRES: input.date is on or after the account's first business date (the
+// UTC date that holds R_0: first_business_date(anchor, zone)); every usage and purchase
 // instant < start_of(input.date.next()); credits of the plan, rollover_cap,
 // purchases and usage >= 0; lot seqs unique and < next_lot_seq. Cycle resets
 // missed before the date (state behind its anchor) are caught up at its 00:00.

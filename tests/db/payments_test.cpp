@@ -19,11 +19,12 @@
 #include <string>
 
 using namespace billing;
+
+namespace {
+
 using billing::testing::date;
 using billing::testing::dump;
 using billing::testing::instant;
-
-namespace {
 
 const Instant k_now = instant("2026-11-25T08:00:00Z");
 const Instant k_later = instant("2026-11-25T10:00:00Z");

@@ -24,11 +24,12 @@
 #include <thread>
 
 using namespace billing;
+
+namespace {
+
 using billing::testing::date;
 using billing::testing::dump;
 using billing::testing::instant;
-
-namespace {
 
 const Instant k_now = instant("2026-11-25T08:00:00Z");
 const Date k_today = date("2026-11-25");

@@ -3,6 +3,7 @@
 // property tests over thousands of generated accounts.
 #include "domain/calendar.hpp"
 #include "domain/engine.hpp"
+#include "ops/time_zones.hpp"
 #include "util/random.hpp"
 
 #include <gtest/gtest.h>
@@ -125,7 +126,7 @@ public:
   Sim(Plan plan, AccountSettings settings)
     : m_plan(std::move(plan))
     , m_settings(std::move(settings))
-    , m_next(m_settings.cycle_anchor)
+    , m_next(first_business_date(m_settings.cycle_anchor, m_settings.zone))
   {
   }
 
@@ -917,6 +918,88 @@ TEST(LedgerTest, IdempotencyKeysCountTheEntriesOfTheAccountDate)
                                        "42:2026-02-01:5" }));
 }
 
+// ---------------------------------------------------------------------------
+// Time zones (SPEC 16): the engine's instants for an account in a zone.
+
+AccountSettings zoned_settings(const char* anchor, const char* zone)
+{
+  AccountSettings s = make_settings(anchor);
+  s.zone = *find_time_zone(zone);
+  return s;
+}
+
+TEST(ZonedAccountTest, NewYorkResetsAtLocalMidnightAcrossTheMarchChange)
+{
+  Sim sim(make_plan(1000), zoned_settings("2026-02-01", "America/New_York"));
+  // R_0 is 00:00 EST of 02-01: 05:00Z of the UTC date 02-01.
+  const auto& first = sim.close_on("2026-02-01");
+  ASSERT_EQ(entries_of(first, EntryKind::grant).size(), 1u);
+  EXPECT_EQ(entries_of(first, EntryKind::grant)[0].at, at("2026-02-01T05:00:00Z"));
+  EXPECT_EQ(find_lot(first.state, "plan:0")->expires_at, at("2026-03-01T05:00:00Z"));
+  sim.close_on("2026-02-10", { .usage = { use("2026-02-10T15:00:00Z", 300) } });
+  // 04:30Z of 03-01 is 23:30 EST of 02-28: still cycle 0.
+  const auto& reset = sim.close_on("2026-03-01", { .usage = { use("2026-03-01T04:30:00Z", 100) } });
+  EXPECT_EQ(reset.summary.rolled_over, cr(600));
+  const Lot* rollover = find_lot(reset.state, "rollover:1");
+  ASSERT_NE(rollover, nullptr);
+  EXPECT_EQ(rollover->valid_from, at("2026-03-01T05:00:00Z"));
+  // Local midnight of 03-31 is EDT: 04:00Z.
+  EXPECT_EQ(rollover->expires_at, at("2026-03-31T04:00:00Z"));
+  EXPECT_EQ(find_lot(reset.state, "plan:1")->expires_at, at("2026-04-01T04:00:00Z"));
+  const auto& expiry = sim.close_on("2026-03-31");
+  const auto expires = entries_of(expiry, EntryKind::expire);
+  ASSERT_EQ(expires.size(), 1u);
+  EXPECT_EQ(expires[0].at, at("2026-03-31T04:00:00Z"));
+  EXPECT_EQ(expiry.summary.expired, cr(600));
+  const auto& april = sim.close_on("2026-04-01");
+  EXPECT_EQ(entries_of(april, EntryKind::grant)[0].at, at("2026-04-01T04:00:00Z"));
+}
+
+TEST(ZonedAccountTest, AnAnchorOnThe31stEastOfUtcStartsTheUtcDateBefore)
+{
+  Sim sim(make_plan(1000), zoned_settings("2026-01-31", "Asia/Kolkata"));
+  // The account's first business date is 01-30: R_0 is 18:30Z of it.
+  const auto& first = sim.close_on("2026-01-30");
+  ASSERT_EQ(entries_of(first, EntryKind::grant).size(), 1u);
+  EXPECT_EQ(entries_of(first, EntryKind::grant)[0].at, at("2026-01-30T18:30:00Z"));
+  EXPECT_EQ(first.summary.closing, cr(1000));
+  // R_1: 00:00 IST of 02-28 (clamped), 18:30Z of 02-27.
+  const auto& reset = sim.close_on("2026-02-27");
+  EXPECT_EQ(entries_of(reset, EntryKind::grant)[0].at, at("2026-02-27T18:30:00Z"));
+  EXPECT_EQ(find_lot(reset.state, "rollover:1")->expires_at, at("2026-03-29T18:30:00Z"));
+  EXPECT_EQ(find_lot(reset.state, "plan:1")->expires_at, at("2026-03-30T18:30:00Z"));
+}
+
+TEST(ZonedAccountTest, ResetAtTheGapsOneOclockWhenClocksJumpAtMidnight)
+{
+  Sim sim(make_plan(100), zoned_settings("2026-02-08", "America/Havana"));
+  const auto& reset = sim.close_on("2026-03-08");
+  // 00:00 of 03-08 does not exist in Havana: 01:00 CDT, 05:00Z.
+  EXPECT_EQ(entries_of(reset, EntryKind::grant)[0].at, at("2026-03-08T05:00:00Z"));
+  EXPECT_EQ(find_lot(reset.state, "rollover:1")->expires_at, at("2026-04-07T04:00:00Z"));
+}
+
+TEST(ZonedAccountTest, PurchasesAndRechargesExpireAtTheirLocalWallTimeTwelveMonthsOn)
+{
+  AccountSettings settings = zoned_settings("2026-03-10", "America/New_York");
+  settings.auto_recharge = AutoRecharge::on;
+  settings.recharge_threshold = cr(10);
+  settings.recharge_credits = cr(50);
+  Sim sim(make_plan(0), settings);
+  // 5 credits bought leave the balance below 10: one recharge.
+  const auto& day =
+    sim.close_on("2026-03-10", { .purchases = { buy("P1", "2026-03-10T12:00:00Z", 5) } });
+  // 08:00 EDT of 2026-03-10 is 08:00 EST of 2027-03-10.
+  const Lot* purchase = find_lot(day.state, "purchase:P1");
+  ASSERT_NE(purchase, nullptr);
+  EXPECT_EQ(purchase->expires_at, at("2027-03-10T13:00:00Z"));
+  // The recharge is valid from 00:00Z of 03-11, 20:00 EDT of 03-10.
+  const Lot* recharge = find_lot(day.state, "recharge:2026-03-10:1");
+  ASSERT_NE(recharge, nullptr);
+  EXPECT_EQ(recharge->valid_from, at("2026-03-11T00:00:00Z"));
+  EXPECT_EQ(recharge->expires_at, at("2027-03-11T01:00:00Z"));
+}
+
 TEST(NamesTest, KindsHaveStableNames)
 {
   for (const LotKind k : { LotKind::rollover, LotKind::plan, LotKind::purchased }) {
@@ -998,6 +1081,14 @@ GeneratedAccount generate_account(Random& rng, long long account_id)
     if (chance(0.03)) {
       facts.revocations.push_back(Revocation{ uniform(0, 4 + 2 * i), "pay" });
     }
+  }
+  // A quarter of the accounts live in a zone with daylight saving time, half
+  // hours or a midnight gap (no draw: the other scenarios stay as they were).
+  const char* zones[] = {
+    "America/New_York", "Asia/Kolkata", "America/Havana", "Australia/Lord_Howe"
+  };
+  if (account_id % 4 == 3) {
+    g.settings.zone = *find_time_zone(zones[(account_id / 4) % 4]);
   }
   return g;
 }
