@@ -84,9 +84,10 @@ long long write_export(Database& db, const ExportRequest& request, std::ostream&
                "platform_credits",
                "variance" });
       return read_charges(db, dates, [&](const ChargesRow& r) {
-        csv.cell(r.business_date).cell(r.account_id).cell(r.channel).cell(r.occurred_date);
-        csv.cell(r.events).cell(r.units).cell(r.credits).cell(r.platform_credits);
-        csv.cell(r.credits - r.platform_credits).end_row();
+        const ChargeRow& c = r.charge;
+        csv.cell(r.business_date).cell(c.account_id).cell(c.channel).cell(c.occurred_date);
+        csv.cell(c.events).cell(c.units).cell(c.credits).cell(c.platform_credits);
+        csv.cell(c.credits - c.platform_credits).end_row();
       });
     case ExportKind::rejects:
       header(csv, { "file", "line", "event_id", "reason", "raw" });

@@ -125,13 +125,13 @@ long long read_charges(Database& db, const DateRange& dates, const RowSink<Charg
   range.bind(p);
   return stream(p, [&](const soci::row& r) {
     sink(ChargesRow{ as_str(r, 0),
-                     as_ll(r, 1),
-                     as_str(r, 2),
-                     as_str(r, 3),
-                     as_ll(r, 4),
-                     as_ll(r, 5),
-                     as_ll(r, 6),
-                     as_ll(r, 7) });
+                     ChargeRow{ as_ll(r, 1),
+                                as_str(r, 2),
+                                as_str(r, 3),
+                                as_ll(r, 4),
+                                as_ll(r, 5),
+                                as_ll(r, 6),
+                                as_ll(r, 7) } });
   });
 }
 

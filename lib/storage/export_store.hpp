@@ -5,6 +5,7 @@
 
 #include "domain/types.hpp"
 #include "storage/database.hpp"
+#include "storage/day_store.hpp"
 
 #include <functional>
 #include <optional>
@@ -41,16 +42,11 @@ struct ReconciliationRow
   BalanceFigures balance;
 };
 
+// A charges row as the run wrote it (day_store.hpp), with its business date.
 struct ChargesRow
 {
   std::string business_date;
-  long long account_id = 0;
-  std::string channel;
-  std::string occurred_date;
-  long long events = 0;
-  long long units = 0;
-  long long credits = 0;
-  long long platform_credits = 0;
+  ChargeRow charge;
 };
 
 struct RejectRow
