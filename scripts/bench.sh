@@ -14,6 +14,11 @@
 #
 #   scripts/bench.sh                          # E = 1M and 5M, 200k accounts
 #   BENCH_EVENTS="100000" BENCH_ACCOUNTS=20000 scripts/bench.sh   # quick
+#   BENCH_ZONED=1 scripts/bench.sh            # every account in a time zone
+#
+# BENCH_ZONED (night mode; default 0) is the share of accounts with a time
+# zone (SPEC 16, spread over New York, London, Kolkata and Sydney): 1 zones
+# every account, to compare with the UTC figures of the same workload.
 #
 # Mode `horizon`: BENCH_ACCOUNTS accounts (default 20,000), BENCH_NIGHTS nights
 # (default 45) of BENCH_EVENTS events each (default 40,000), one night after
@@ -182,7 +187,7 @@ printf '\n%-8s %9s %8s %9s %8s %8s %10s %7s %8s %8s %9s %8s\n' backend events ba
 for events in $events_list; do
   gen=$work/gen-$events
   "$bin" generate --out "$gen" --accounts "$accounts" --first-date "$date" --days 1 \
-    --events-per-day "$events" >/dev/null 2>&1
+    --events-per-day "$events" --zoned-share "${BENCH_ZONED:-0}" >/dev/null 2>&1
   csv=$gen/usage-$date.csv
   for backend in $backends; do
     if [[ $backend == sqlite ]]; then bare=$(bare_sqlite "$csv"); else bare=$(bare_mysql "$csv"); fi

@@ -110,6 +110,9 @@ int cmd_generate(const CommandContext& ctx, const CommandArgs& args)
     "events-per-day", po::value<long long>()->default_value(10000), "usage lines per day")(
     "bad-share", po::value<double>()->default_value(0.001), "share of bad usage lines")(
     "late-share", po::value<double>()->default_value(0.0005), "share of late events")(
+    "zoned-share",
+    po::value<double>()->default_value(0.0),
+    "share of accounts with a time zone (0: no time_zone column)")(
     "seed", po::value<unsigned long long>()->default_value(42), "generator seed");
   const auto vm = parse_command(
     ctx, args, "billing generate --out DIR --first-date D [--accounts N] [--days N] ...", options);
@@ -124,6 +127,7 @@ int cmd_generate(const CommandContext& ctx, const CommandArgs& args)
   spec.events_per_day = (*vm)["events-per-day"].as<long long>();
   spec.bad_line_share = (*vm)["bad-share"].as<double>();
   spec.late_share = (*vm)["late-share"].as<double>();
+  spec.zoned_share = (*vm)["zoned-share"].as<double>();
   WorkloadFiles files;
   try {
     files = generate_workload(spec, (*vm)["out"].as<std::string>());

@@ -68,6 +68,7 @@ DemoResult run_demo(Database& db, const DemoRequest& request, const DemoObserver
   spec.accounts = request.accounts;
   spec.days = request.days;
   spec.events_per_day = request.events_per_day;
+  spec.zoned_share = request.zoned_share;
   spec.first_date = Date{ request.today.days - request.days };
   DemoResult result;
   result.input_dir = request.out_dir + "/input/";
@@ -84,14 +85,14 @@ DemoResult run_demo(Database& db, const DemoRequest& request, const DemoObserver
   night.run.today = request.today;
   // The accounts joined before the usage starts: close those quiet dates
   // first, as the nightly timer would have.
-  const auto first_anchor = first_cycle_anchor(db);
-  if (first_anchor && *first_anchor < spec.first_date) {
-    night.run.from = *first_anchor;
+  const auto first_account = first_account_date(db);
+  if (first_account && *first_account < spec.first_date) {
+    night.run.from = *first_account;
     night.run.to = spec.first_date.prev();
     const NightReport quiet = run_night(db, night);
     if (observer.quiet_closed) {
       observer.quiet_closed(
-        *first_anchor, spec.first_date.prev(), static_cast<long long>(quiet.dates.size()));
+        *first_account, spec.first_date.prev(), static_cast<long long>(quiet.dates.size()));
     }
   }
   for (int i = 0; i < spec.days; ++i) {

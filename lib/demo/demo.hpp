@@ -27,6 +27,8 @@ struct DemoRequest
   long long accounts = 3000;
   int days = 7; // days of usage, the last one the day before `today`
   long long events_per_day = 30000;
+  // Share of the accounts with a time zone (SPEC 16, WorkloadSpec).
+  double zoned_share = 0.25;
   Date today;
   // The folder for the generated inputs (DIR/input) and the exports
   // (DIR/exports).

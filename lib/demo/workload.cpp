@@ -569,7 +569,8 @@ void check_spec(const WorkloadSpec& spec)
   const auto share_ok = [](double share) { return share >= 0.0 && share <= 1.0; };
   if (spec.accounts < 1 || spec.days < 0 || spec.events_per_day < 0
       || spec.events_per_day > k_events_per_day_max || !share_ok(spec.bad_line_share)
-      || !share_ok(spec.late_share) || spec.first_date < k_first_date_min) {
+      || !share_ok(spec.late_share) || !share_ok(spec.zoned_share)
+      || spec.first_date < k_first_date_min) {
     throw std::invalid_argument("workload: need accounts >= 1, days >= 0, events_per_day in "
                                 "0..100000000, shares in [0, 1] and "
                                 "first_date >= 1970-03-02");
@@ -639,8 +640,14 @@ void write_accounts_and_purchases(const WorkloadSpec& spec,
                                                           latest_day_of_month(first, 31) };
 
   BlockFile accounts(accounts_path);
-  accounts.append("account_id,plan_id,cycle_anchor,auto_recharge,recharge_threshold,"
-                  "recharge_credits,max_recharges_per_day\n");
+  const bool zoned = spec.zoned_share > 0.0;
+  accounts.append(zoned ? "account_id,plan_id,cycle_anchor,auto_recharge,recharge_threshold,"
+                          "recharge_credits,max_recharges_per_day,time_zone\n"
+                        : "account_id,plan_id,cycle_anchor,auto_recharge,recharge_threshold,"
+                          "recharge_credits,max_recharges_per_day\n");
+  // Per ten thousand; an account is zoned by a hash of its index alone.
+  const auto zoned_per_10000 = static_cast<std::uint64_t>(std::llround(spec.zoned_share * 10000));
+  std::size_t zoned_count = 0;
   BlockFile purchases(purchases_path);
   purchases.append("purchase_id,account_id,purchased_at,credits,amount_cents\n");
   const std::string purchase_prefix = "p" + compact_date(first) + "-";
@@ -683,10 +690,18 @@ void write_accounts_and_purchases(const WorkloadSpec& spec,
       std::to_string(id) + "," + std::string(k_plans[plan].plan_id) + "," + format_date(anchor);
     if (auto_recharge) {
       row += ",1," + std::to_string(threshold) + "," + std::to_string(recharge_credits) + ","
-             + std::to_string(per_day) + "\n";
+             + std::to_string(per_day);
     } else {
-      row += i % 2 == 0 ? ",0,,,\n" : ",0,0,0,1\n";
+      row += i % 2 == 0 ? ",0,,," : ",0,0,0,1";
     }
+    if (zoned) {
+      const std::uint64_t spread = (static_cast<std::uint64_t>(i) * 2654435761ULL >> 7) % 10000;
+      row += ",";
+      if (spread < zoned_per_10000) {
+        row += k_workload_zones[zoned_count++ % k_workload_zones.size()];
+      }
+    }
+    row += "\n";
     accounts.append(row);
 
     if (spec.days > 0 && rng.below(10) == 0) {

@@ -18,8 +18,10 @@
 //    account of accounts.csv and has its own event_id; its occurred_at lies in
 //    the file's day, or (a late event, files after the first only) in the day
 //    before. All cycle anchors are <= first_date, so no event precedes its
-//    account's anchor. Its platform_credits, when present, are what rate()
-//    gives under RateCard::defaults(), but for one line in a hundred, off by one.
+//    account's anchor (a zoned account west of UTC starts later in that
+//    date: its events before R_0 are charged as overdraft, which R_0 pays). Its platform_credits,
+//    when present, are what rate() gives under RateCard::defaults(), but for one line in a hundred,
+//    off by one.
 //  - Each usage file has exactly events_per_day data lines; bad_lines_per_day()
 //    of them are bad, cycling through the BadLineKind values in order, so every
 //    kind occurs once there are at least k_bad_line_kind_count bad lines a day.
@@ -73,7 +75,20 @@ struct WorkloadSpec
   double bad_line_share = 0.001;
   // Share of the good lines of each file but the first dated the day before.
   double late_share = 0.0005;
+  // Share of the accounts with a time zone (SPEC 16), spread over
+  // k_workload_zones; at 0 (the default) accounts.csv has no time_zone column
+  // and is byte for byte what it was before zones existed. Which accounts
+  // are zoned depends on their index alone, never on the random streams, so
+  // every other cell is the same whatever the share.
+  double zoned_share = 0.0;
 };
+
+// The zones a workload's zoned accounts are spread over, in turn: both sides
+// of UTC, daylight saving time in both hemispheres, a half-hour offset.
+inline constexpr std::array<std::string_view, 4> k_workload_zones = { "America/New_York",
+                                                                      "Europe/London",
+                                                                      "Asia/Kolkata",
+                                                                      "Australia/Sydney" };
 
 struct WorkloadFiles
 {
@@ -95,7 +110,7 @@ long long bad_lines_per_day(const WorkloadSpec& spec);
 // per day) into `dir`, creating it when missing, and returns their paths and
 // line counts. The same spec gives byte-identical files.
 // REQUIRES (else std::invalid_argument): accounts >= 1, days >= 0,
-// 0 <= events_per_day <= 100,000,000, both shares in [0, 1], and
+// 0 <= events_per_day <= 100,000,000, the shares in [0, 1], and
 // first_date >= 1970-03-02 (so every anchor is a representable date).
 // Throws std::runtime_error naming the path when a file or `dir` cannot be written.
 WorkloadFiles generate_workload(const WorkloadSpec& spec, const std::string& dir);

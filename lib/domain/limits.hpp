@@ -26,6 +26,9 @@ inline constexpr std::size_t k_event_id_chars_max = k_id_chars_max;
 inline constexpr long long k_amount_max = 1'000'000'000'000LL;
 // A plan's name, in bytes (the column is VARCHAR(200)).
 inline constexpr std::size_t k_plan_name_bytes_max = 200;
+// An account's time zone name (SPEC 16), in bytes: the longest tzdata name
+// is 32 ("America/Argentina/ComodRivadavia"); the column is VARCHAR(64).
+inline constexpr std::size_t k_time_zone_name_max = 64;
 // Recharges one account may get in one date.
 inline constexpr long long k_max_recharges_per_day_max = 100;
 

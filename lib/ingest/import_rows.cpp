@@ -29,6 +29,7 @@ constexpr std::array k_reasons = {
   std::pair{ R::bad_flag, std::string_view("bad_flag") },
   std::pair{ R::bad_timestamp, std::string_view("bad_timestamp") },
   std::pair{ R::bad_status, std::string_view("bad_status") },
+  std::pair{ R::bad_time_zone, std::string_view("bad_time_zone") },
   std::pair{ R::unknown_plan, std::string_view("unknown_plan") },
   std::pair{ R::unknown_account, std::string_view("unknown_account") },
   std::pair{ R::unknown_key, std::string_view("unknown_key") },
@@ -51,6 +52,33 @@ std::string quoted(std::string_view column, std::string_view text)
   out += text;
   out += '\'';
   return out;
+}
+
+// The shape of a tzdata zone name: 1-64 characters of A-Za-z0-9/_+-, no
+// empty, "." or ".." part (so it can never name a path outside the zoneinfo
+// folder). Whether tzdata has it is storage's question.
+bool is_zone_name(std::string_view text)
+{
+  if (text.empty() || text.size() > k_time_zone_name_max) {
+    return false;
+  }
+  std::size_t part = 0;
+  for (const char c : text) {
+    if (c == '/') {
+      if (part == 0) {
+        return false;
+      }
+      part = 0;
+      continue;
+    }
+    const bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')
+                    || c == '_' || c == '+' || c == '-';
+    if (!ok) {
+      return false;
+    }
+    ++part;
+  }
+  return part > 0;
 }
 
 // The checks every import record goes through before its cells are read.
@@ -321,6 +349,12 @@ ImportResult<AccountRow> parse_account_row(const ImportHeader& header, const Csv
                               k_max_recharges_per_day_max,
                               row.max_recharges_per_day)) {
     return std::move(*bad);
+  }
+  if (const std::string_view zone = cell("time_zone"); !zone.empty()) {
+    if (!is_zone_name(zone)) {
+      return reject(R::bad_time_zone, quoted("time_zone", zone));
+    }
+    row.time_zone = zone;
   }
   if (row.auto_recharge && row.recharge_credits.n == 0) {
     return reject(R::out_of_range, "recharge_credits must be above 0 when auto_recharge is on");

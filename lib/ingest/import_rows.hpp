@@ -3,14 +3,15 @@
 // columns of its format, and validates one record into a typed row or says
 // why it is rejected. Pure: no database. The reasons that need stored facts
 // (unknown_plan, unknown_account, unknown_key, anchor_in_closed_date,
-// conflicting_content) are defined here and decided by storage
+// conflicting_content, and bad_time_zone for a well-formed name the
+// system's tzdata does not know) are defined here and decided by storage
 // (lib/storage/imports.cpp, lib/storage/payments.cpp).
 //
 // Checks run in a fixed order and the first failure is the reason:
 //  - import files: a CSV error (bad_csv), invalid_utf8, bad_column_count, then
 //    the columns in file-format order, each fully (missing_field, bad_id,
 //    bad_number, out_of_range, bad_cycle, bad_currency, bad_date, bad_flag,
-//    bad_timestamp), then the rules across columns;
+//    bad_timestamp, bad_time_zone), then the rules across columns;
 //  - payment results: a CSV error or a wrong number of fields
 //    (bad_column_count), invalid_utf8, a field too long (out_of_range), then
 //    bad_status.
@@ -53,6 +54,7 @@ enum class ImportReason
   bad_flag,
   bad_timestamp,
   bad_status,
+  bad_time_zone, // not a zone name; storage also rejects a name tzdata lacks
   // Decided by storage:
   unknown_plan,
   unknown_account,
@@ -100,6 +102,7 @@ inline constexpr std::array<std::string_view, 7> k_account_columns = {
   "account_id",         "plan_id",          "cycle_anchor",          "auto_recharge",
   "recharge_threshold", "recharge_credits", "max_recharges_per_day",
 };
+inline constexpr std::array<std::string_view, 1> k_account_optional = { "time_zone" };
 inline constexpr std::array<std::string_view, 5> k_purchase_columns = {
   "purchase_id", "account_id", "purchased_at", "credits", "amount_cents",
 };
@@ -109,7 +112,7 @@ inline constexpr std::array<std::string_view, 2> k_payment_result_optional = { "
                                                                                "failure_reason" };
 
 inline constexpr ImportFormat k_plan_format{ "plan", k_plan_columns, {} };
-inline constexpr ImportFormat k_account_format{ "account", k_account_columns, {} };
+inline constexpr ImportFormat k_account_format{ "account", k_account_columns, k_account_optional };
 inline constexpr ImportFormat k_purchase_format{ "purchase", k_purchase_columns, {} };
 inline constexpr ImportFormat k_payment_result_format{ "payment results",
                                                        k_payment_result_required,
@@ -166,6 +169,10 @@ struct AccountRow
   Credits recharge_threshold;
   Credits recharge_credits; // above 0 when auto_recharge is on
   long long max_recharges_per_day = 1;
+  // An IANA name as written ("America/New_York"); "UTC" for an empty cell or
+  // a file without the column. Its shape is checked here, its existence in
+  // the tzdata by storage.
+  std::string time_zone = "UTC";
 
   bool operator==(const AccountRow&) const = default;
 };

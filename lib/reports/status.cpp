@@ -25,6 +25,7 @@ std::string status_text(const StatusReport& r)
   std::ostringstream out;
   out << "database:             " << r.database << "\n"
       << "schema version:       " << r.schema_version << "\n"
+      << "tzdata version:       " << r.tzdata_version << "\n"
       << "last completed date:  " << r.last_completed_date.value_or("none yet") << "\n";
   if (r.date_in_progress) {
     out << "date in progress:     " << *r.date_in_progress << " (resumes on the next run)\n";
@@ -80,6 +81,7 @@ std::string status_json(const StatusReport& r)
   nlohmann::ordered_json out;
   out["database"] = r.database;
   out["schema_version"] = r.schema_version;
+  out["tzdata_version"] = r.tzdata_version;
   out["last_completed_date"] = json_opt(r.last_completed_date);
   out["date_in_progress"] = json_opt(r.date_in_progress);
   out["lock_holder"] = json_opt(r.lock_holder);

@@ -1,6 +1,7 @@
 #include "storage/day_store.hpp"
 
 #include "domain/calendar.hpp"
+#include "ops/time_zones.hpp"
 #include "util/assert.hpp"
 
 #include <algorithm>
@@ -31,7 +32,7 @@ public:
   std::string sql() const
   {
     return " FROM accounts a LEFT JOIN account_state s ON s.account_id = a.account_id WHERE "
-           "a.cycle_anchor <= :date AND (s.state_date IS NULL OR s.state_date < :date_again)"
+           "a.first_date <= :date AND (s.state_date IS NULL OR s.state_date < :date_again)"
            + std::string(m_shard.count > 1 ? " AND MOD(a.account_id, :shards) = :shard" : "");
   }
 
@@ -75,6 +76,35 @@ std::string sending_reason(const DaySummary& s)
   return s.overdraft.n > 0 ? "no credits: overdraft " + std::to_string(s.overdraft.n)
                            : "no credits: balance " + std::to_string(s.closing.n);
 }
+
+// The zones of a chunk's accounts by name: each distinct name goes to the
+// process-wide lookup (ops/time_zones) once per chunk, UTC not at all.
+class ChunkZones
+{
+public:
+  Zone of(const std::string& name)
+  {
+    if (name == "UTC") {
+      return Zone::utc();
+    }
+    const auto known = m_zones.find(name);
+    if (known != m_zones.end()) {
+      return known->second;
+    }
+    const std::optional<Zone> zone = find_time_zone(name);
+    if (!zone) {
+      // The import checked it against this tzdata: a tzdata update removed
+      // the name, or the database was edited by hand.
+      throw std::runtime_error("an account's time_zone '" + name
+                               + "' is not in the system's tzdata (version " + tzdata_version()
+                               + ")");
+    }
+    return m_zones.emplace(name, *zone).first->second;
+  }
+
+private:
+  std::unordered_map<std::string, Zone> m_zones;
+};
 
 } // namespace
 
@@ -139,6 +169,7 @@ DayChunk load_chunk_at(Database& db,
                        Shard shard)
 {
   const PendingFilter pending(date, shard);
+  ChunkZones zones;
   DayChunk chunk;
   std::vector<AccountDayInput>& inputs = chunk.inputs;
   std::unordered_map<long long, size_t> index;
@@ -146,13 +177,14 @@ DayChunk load_chunk_at(Database& db,
   {
     const long long block_end = (block + 1) * k_account_block_size;
     const long long limit = static_cast<long long>(rows_max);
-    Prepared p = (db.sql().prepare << "SELECT a.account_id, a.plan_id, a.cycle_anchor, "
-                                      "a.auto_recharge, a.recharge_threshold, a.recharge_credits, "
-                                      "a.max_recharges_per_day, s.state_date, s.overdraft, "
-                                      "s.next_lot_seq, s.last_cycle_index, s.sending_enabled"
-                                        + pending.sql()
-                                        + " AND a.account_id >= :first AND a.account_id < "
-                                          ":block_end ORDER BY a.account_id LIMIT :limit");
+    Prepared p =
+      (db.sql().prepare << "SELECT a.account_id, a.plan_id, a.cycle_anchor, "
+                           "a.auto_recharge, a.recharge_threshold, a.recharge_credits, "
+                           "a.max_recharges_per_day, s.state_date, s.overdraft, "
+                           "s.next_lot_seq, s.last_cycle_index, s.sending_enabled, a.time_zone"
+                             + pending.sql()
+                             + " AND a.account_id >= :first AND a.account_id < "
+                               ":block_end ORDER BY a.account_id LIMIT :limit");
     pending.bind(p);
     p, soci::use(first), soci::use(block_end), soci::use(limit);
     soci::rowset<soci::row> rows(p);
@@ -169,6 +201,7 @@ DayChunk load_chunk_at(Database& db,
       const auto anchor = parse_date(as_str(r, 2));
       BILLING_REQUIRE(anchor.has_value());
       in.settings.cycle_anchor = *anchor;
+      in.settings.zone = zones.of(as_str(r, 12));
       in.settings.auto_recharge = as_ll(r, 3) ? AutoRecharge::on : AutoRecharge::off;
       in.settings.recharge_threshold = Credits{ as_ll(r, 4) };
       in.settings.recharge_credits = Credits{ as_ll(r, 5) };

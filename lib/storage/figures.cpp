@@ -11,17 +11,17 @@ long long account_count(Database& db)
   return query_ll(db, "SELECT COUNT(*) FROM accounts");
 }
 
-std::optional<Date> first_cycle_anchor(Database& db)
+std::optional<Date> first_account_date(Database& db)
 {
   std::string anchor;
   soci::indicator ind = soci::i_null;
-  db.sql() << "SELECT MIN(cycle_anchor) FROM accounts", soci::into(anchor, ind);
+  db.sql() << "SELECT MIN(first_date) FROM accounts", soci::into(anchor, ind);
   if (!db.sql().got_data() || ind != soci::i_ok) {
     return std::nullopt;
   }
   const auto parsed = parse_date(anchor);
   if (!parsed) {
-    throw std::runtime_error("a stored cycle_anchor is not a date: '" + anchor + "'");
+    throw std::runtime_error("a stored first_date is not a date: '" + anchor + "'");
   }
   return parsed;
 }

@@ -15,9 +15,10 @@ namespace billing {
 // How many accounts the database holds.
 long long account_count(Database& db);
 
-// The earliest cycle_anchor of any account; nullopt when there is none.
-// Throws std::runtime_error when the stored anchor is malformed (a bug).
-std::optional<Date> first_cycle_anchor(Database& db);
+// The earliest first business date of any account (the UTC date of its first
+// cycle start, SPEC 16); nullopt when there is none. Throws
+// std::runtime_error when the stored date is malformed (a bug).
+std::optional<Date> first_account_date(Database& db);
 
 // How many payment requests of `business_date` have `status` ("pending",
 // "succeeded" or "failed").

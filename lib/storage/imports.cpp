@@ -1,7 +1,9 @@
 #include "storage/imports.hpp"
 
 #include "domain/calendar.hpp"
+#include "domain/zone.hpp"
 #include "ingest/csv_reader.hpp"
+#include "ops/time_zones.hpp"
 #include "storage/day_store.hpp"
 #include "util/assert.hpp"
 #include "util/errors.hpp"
@@ -14,6 +16,7 @@
 #include <optional>
 #include <stdexcept>
 #include <unordered_map>
+#include <unordered_set>
 #include <variant>
 
 // Every statement here is fixed text; values are bound (soci::use) or go
@@ -120,7 +123,8 @@ private:
 
 // The stores: what each kind reads and writes. Each has Row, Key, format(),
 // parse(), key_of(), load(), check_references(), check_new(), insert(),
-// flush(), columns() and cells(); a store with updatable columns has update().
+// flush(), columns() and cells(); a store with updatable columns has
+// check_update() and update().
 
 class PlanStore
 {
@@ -245,9 +249,11 @@ public:
     , m_last_closed(last_completed_date(db))
     , m_insert(db,
                "INSERT INTO accounts (account_id, plan_id, cycle_anchor, auto_recharge, "
-               "recharge_threshold, recharge_credits, max_recharges_per_day)")
+               "recharge_threshold, recharge_credits, max_recharges_per_day, time_zone, "
+               "first_date)")
     , m_plan_exists(db, "SELECT COUNT(*) FROM plans WHERE plan_id = :key")
     , m_update(db.sql())
+    , m_update_zone(db.sql())
   {
     // New settings replace all of them and lift a switch-off by a failed
     // payment (an unchanged row, a nightly re-import of the same dump, does
@@ -263,6 +269,15 @@ public:
       ":recharge_threshold, recharge_credits = :recharge_credits, max_recharges_per_day = "
       ":max_recharges_per_day, auto_recharge_off_reason = NULL WHERE account_id = :account_id");
     m_update.define_and_bind();
+    // A new zone (of an account without books) moves its first date with it;
+    // it leaves the auto-recharge settings and their switch-off alone.
+    m_update_zone.exchange(soci::use(m_zone_set.time_zone, "time_zone"));
+    m_update_zone.exchange(soci::use(m_zone_set.first_date, "first_date"));
+    m_update_zone.exchange(soci::use(m_zone_set.account_id, "account_id"));
+    m_update_zone.alloc();
+    m_update_zone.prepare("UPDATE accounts SET time_zone = :time_zone, first_date = :first_date "
+                          "WHERE account_id = :account_id");
+    m_update_zone.define_and_bind();
   }
 
   static const ImportFormat& format() { return k_account_format; }
@@ -276,14 +291,18 @@ public:
   {
     std::unordered_map<Key, Row> out;
     long long account_id = 0, auto_recharge = 0, threshold = 0, credits = 0, per_day = 0;
-    std::string plan_id, anchor;
+    long long has_books = 0;
+    std::string plan_id, anchor, time_zone;
     select_by_keys(
       m_db,
       // Switched off by a failed payment: what was imported was on, so an
-      // unchanged row does not switch it on again.
-      "SELECT account_id, plan_id, cycle_anchor, CASE WHEN auto_recharge_off_reason IS NULL "
-      "THEN auto_recharge ELSE 1 END, recharge_threshold, recharge_credits, "
-      "max_recharges_per_day FROM accounts WHERE account_id",
+      // unchanged row does not switch it on again. An account with a state
+      // row has books (of a closed date, or of the date a run is closing).
+      "SELECT a.account_id, a.plan_id, a.cycle_anchor, CASE WHEN a.auto_recharge_off_reason IS "
+      "NULL THEN a.auto_recharge ELSE 1 END, a.recharge_threshold, a.recharge_credits, "
+      "a.max_recharges_per_day, a.time_zone, CASE WHEN s.account_id IS NULL THEN 0 ELSE 1 END "
+      "FROM accounts a LEFT JOIN account_state s ON s.account_id = a.account_id WHERE "
+      "a.account_id",
       keys,
       [&](soci::statement& st) {
         st.exchange(soci::into(account_id));
@@ -293,6 +312,8 @@ public:
         st.exchange(soci::into(threshold));
         st.exchange(soci::into(credits));
         st.exchange(soci::into(per_day));
+        st.exchange(soci::into(time_zone));
+        st.exchange(soci::into(has_books));
       },
       [&] {
         Row row;
@@ -308,30 +329,59 @@ public:
         row.recharge_threshold = Credits{ threshold };
         row.recharge_credits = Credits{ credits };
         row.max_recharges_per_day = per_day;
+        row.time_zone = time_zone;
+        if (has_books != 0) {
+          m_with_books.insert(row.account_id);
+        }
         out.emplace(row.account_id, std::move(row));
       });
     return out;
   }
 
-  // An account needs its plan.
+  // An account needs a zone the system's tzdata knows, and its plan.
   std::optional<ImportRejection> check_references(const Row& r)
   {
+    if (!find_time_zone(r.time_zone)) {
+      return ImportRejection{ ImportReason::bad_time_zone,
+                              "time_zone '" + r.time_zone + "' is not in the system's tzdata" };
+    }
     if (!m_plan_exists(r.plan_id)) {
       return ImportRejection{ ImportReason::unknown_plan, r.plan_id };
     }
     return std::nullopt;
   }
 
-  // Closed dates never change, so an account cannot join in one.
+  // Closed dates never change, so an account cannot join in one: its first
+  // date (the UTC date of its R_0, SPEC 16) must be after the last closed one.
   std::optional<ImportRejection> check_new(const Row& r)
   {
-    if (m_last_closed && r.cycle_anchor <= *m_last_closed) {
+    const Date first = first_date_of(r);
+    if (m_last_closed && first <= *m_last_closed) {
+      std::string detail = "cycle_anchor " + format_date(r.cycle_anchor);
+      if (first != r.cycle_anchor) {
+        detail += " (first date " + format_date(first) + " in " + r.time_zone + ")";
+      }
       return ImportRejection{ ImportReason::anchor_in_closed_date,
-                              "cycle_anchor " + format_date(r.cycle_anchor)
-                                + " is not after the last closed date "
+                              detail + " is not after the last closed date "
                                 + format_date(*m_last_closed) };
     }
     return std::nullopt;
+  }
+
+  // Only updatable columns differ: the zone may change while the account has
+  // no books, and not into a closed date.
+  std::optional<ImportRejection> check_update(const Row& stored, const Row& r)
+  {
+    if (stored.time_zone == r.time_zone) {
+      return std::nullopt;
+    }
+    if (m_with_books.contains(r.account_id)) {
+      return ImportRejection{ ImportReason::conflicting_content,
+                              "conflicts with the stored account: time_zone is " + stored.time_zone
+                                + ", the file says " + r.time_zone
+                                + " (the account has closed dates)" };
+    }
+    return check_new(r);
   }
 
   void insert(const Row& r)
@@ -343,21 +393,32 @@ public:
       .value(r.auto_recharge ? 1LL : 0LL)
       .value(r.recharge_threshold.n)
       .value(r.recharge_credits.n)
-      .value(r.max_recharges_per_day);
+      .value(r.max_recharges_per_day)
+      .value(r.time_zone)
+      .value(format_date(first_date_of(r)));
   }
   void flush() { m_insert.flush(); }
 
-  void update(const Row& r)
+  // REQUIRES: check_update(stored, r) passed.
+  void update(const Row& stored, const Row& r)
   {
-    m_set = { r.account_id,
-              r.auto_recharge ? 1LL : 0LL,
-              r.recharge_threshold.n,
-              r.recharge_credits.n,
-              r.max_recharges_per_day };
-    m_update.execute(true);
+    if (stored.auto_recharge != r.auto_recharge || stored.recharge_threshold != r.recharge_threshold
+        || stored.recharge_credits != r.recharge_credits
+        || stored.max_recharges_per_day != r.max_recharges_per_day) {
+      m_set = { r.account_id,
+                r.auto_recharge ? 1LL : 0LL,
+                r.recharge_threshold.n,
+                r.recharge_credits.n,
+                r.max_recharges_per_day };
+      m_update.execute(true);
+    }
+    if (stored.time_zone != r.time_zone) {
+      m_zone_set = { r.account_id, r.time_zone, format_date(first_date_of(r)) };
+      m_update_zone.execute(true);
+    }
   }
 
-  static constexpr std::array<ColumnInfo, 7> columns()
+  static constexpr std::array<ColumnInfo, 8> columns()
   {
     return { { { "account_id" },
                { "plan_id" },
@@ -365,9 +426,10 @@ public:
                { "auto_recharge", true },
                { "recharge_threshold", true },
                { "recharge_credits", true },
-               { "max_recharges_per_day", true } } };
+               { "max_recharges_per_day", true },
+               { "time_zone", true } } };
   }
-  static Cells<7> cells(const Row& r)
+  static Cells<8> cells(const Row& r)
   {
     return { std::to_string(r.account_id),
              r.plan_id,
@@ -375,11 +437,12 @@ public:
              std::string(r.auto_recharge ? "1" : "0"),
              std::to_string(r.recharge_threshold.n),
              std::to_string(r.recharge_credits.n),
-             std::to_string(r.max_recharges_per_day) };
+             std::to_string(r.max_recharges_per_day),
+             r.time_zone };
   }
 
 private:
-  // The values the update statement is bound to.
+  // The values the update statements are bound to.
   struct Settings
   {
     long long account_id = 0;
@@ -388,13 +451,30 @@ private:
     long long recharge_credits = 0;
     long long max_recharges_per_day = 0;
   };
+  struct ZoneSettings
+  {
+    long long account_id = 0;
+    std::string time_zone;
+    std::string first_date;
+  };
+
+  // REQUIRES: check_references(r) passed (the zone is known).
+  static Date first_date_of(const Row& r)
+  {
+    const std::optional<Zone> zone = find_time_zone(r.time_zone);
+    BILLING_REQUIRE(zone.has_value());
+    return first_business_date(r.cycle_anchor, *zone);
+  }
 
   Database& m_db;
   std::optional<Date> m_last_closed;
   MultiRowInsert m_insert;
   ExistsQuery<std::string> m_plan_exists;
+  std::unordered_set<long long> m_with_books;
   Settings m_set;
+  ZoneSettings m_zone_set;
   soci::statement m_update;
+  soci::statement m_update_zone;
 };
 
 class PurchaseStore
@@ -588,9 +668,13 @@ ImportReport import_with(Database& db, const std::string& path, Instant now)
       if (c.conflict) {
         report.rejected.push_back(make_row_reject(p.line, *c.conflict));
       } else if (c.settings_differ) {
-        if constexpr (requires { store.update(row); }) {
+        if constexpr (requires { store.update(existing->second, row); }) {
+          if (const auto bad = store.check_update(existing->second, row)) {
+            report.rejected.push_back(make_row_reject(p.line, *bad));
+            continue;
+          }
           store.flush(); // the row may have been inserted earlier in this file
-          store.update(row);
+          store.update(existing->second, row);
           existing->second = row;
           ++report.updated;
         } else {

@@ -1,6 +1,7 @@
 #include "storage/status_store.hpp"
 
 #include "domain/calendar.hpp"
+#include "ops/time_zones.hpp"
 #include "storage/day_store.hpp"
 #include "storage/migrations.hpp"
 #include "storage/run_lock.hpp"
@@ -18,6 +19,7 @@ StatusReport read_status(Database& db)
   StatusReport r;
   r.database = db.url().display();
   r.schema_version = current_schema_version(db);
+  r.tzdata_version = tzdata_version();
   soci::rowset<soci::row> days = db.sql().prepare
                                  << "SELECT business_date, status FROM business_days "
                                     "ORDER BY business_date DESC";

@@ -26,6 +26,7 @@ struct StatusReport
 {
   std::string database;
   int schema_version = 0;
+  std::string tzdata_version; // of the system tzdata the zones come from (SPEC 16)
   std::optional<std::string> last_completed_date;
   std::optional<std::string> date_in_progress;
   long long plans = 0;

@@ -58,7 +58,7 @@ OpenDates load_open_dates(Database& db)
   const int after_last = last ? last->next().days : 0;
   OpenDates open;
   soci::rowset<soci::row> rows =
-    db.sql().prepare << "SELECT a.account_id, a.cycle_anchor, s.state_date FROM accounts a "
+    db.sql().prepare << "SELECT a.account_id, a.first_date, s.state_date FROM accounts a "
                         "LEFT JOIN account_state s ON s.account_id = a.account_id";
   for (const auto& r : rows) {
     const auto state_date = as_opt_str(r, 2);

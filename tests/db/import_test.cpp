@@ -501,6 +501,85 @@ TEST_P(ImportTest, RejectionsCarryTheirReasonCode)
   EXPECT_EQ(r.unchanged, 1);
 }
 
+TEST_P(ImportTest, TimeZonesAreCheckedAndFixedOnceTheAccountHasBooks)
+{
+  load_all();
+  const std::string header = "account_id,plan_id,cycle_anchor,auto_recharge,recharge_threshold,"
+                             "recharge_credits,max_recharges_per_day,time_zone\n";
+  const ImportReport r = import(ImportKind::accounts,
+                                "zones.csv",
+                                header
+                                  + "10,BASIC,2026-12-01,0,0,0,1,America/New_York\n" // 2
+                                    "11,BASIC,2026-12-01,0,0,0,1,Asia/Kolkata\n"     // 3
+                                    "12,BASIC,2026-12-01,0,0,0,1,\n"                 // 4: UTC
+                                    "13,BASIC,2026-12-01,0,0,0,1,Mars/Olympus\n"     // 5
+                                    "14,BASIC,2026-12-01,0,0,0,1,../../etc/passwd\n" // 6
+                                    "1,BASIC,2026-10-01,0,0,0,1,UTC\n");             // 7
+  ASSERT_EQ(r.rejected.size(), 2u) << reasons(r);
+  EXPECT_EQ(r.rejected[0].line, 5);
+  EXPECT_EQ(r.rejected[0].code, ImportReason::bad_time_zone);
+  EXPECT_EQ(r.rejected[0].reason,
+            "bad_time_zone: time_zone 'Mars/Olympus' is not in the system's tzdata");
+  EXPECT_EQ(r.rejected[1].line, 6);
+  EXPECT_EQ(r.rejected[1].code, ImportReason::bad_time_zone);
+  EXPECT_EQ(r.inserted, 3);
+  EXPECT_EQ(r.unchanged, 1); // account 1 was UTC already
+  // East of UTC, the first date is the UTC date before the anchor.
+  EXPECT_EQ(dump(*db,
+                 "SELECT account_id, cycle_anchor, time_zone, first_date FROM accounts WHERE "
+                 "account_id >= 10 ORDER BY account_id"),
+            "'10','2026-12-01','America/New_York','2026-12-01'\n"
+            "'11','2026-12-01','Asia/Kolkata','2026-11-30'\n"
+            "'12','2026-12-01','UTC','2026-12-01'\n");
+  EXPECT_EQ(dump(*db, "SELECT time_zone, first_date FROM accounts WHERE account_id = 1"),
+            "'UTC','2026-10-01'\n");
+
+  // Without books the zone may change, and the first date moves with it.
+  const ImportReport moved = import(
+    ImportKind::accounts, "zones_moved.csv", header + "10,BASIC,2026-12-01,0,0,0,1,Asia/Tokyo\n");
+  EXPECT_TRUE(moved.rejected.empty()) << reasons(moved);
+  EXPECT_EQ(moved.updated, 1);
+  EXPECT_EQ(dump(*db, "SELECT time_zone, first_date FROM accounts WHERE account_id = 10"),
+            "'Asia/Tokyo','2026-11-30'\n");
+
+  // With books (a state row: a closed date or one being closed) it may not.
+  db->exec("INSERT INTO account_state VALUES (10, '2026-11-30', 0, 1, 0, 0)");
+  const ImportReport fixed = import(ImportKind::accounts,
+                                    "zones_fixed.csv",
+                                    header
+                                      + "10,BASIC,2026-12-01,0,0,0,1,UTC\n"
+                                        "10,BASIC,2026-12-01,1,5,50,1,Asia/Tokyo\n");
+  ASSERT_EQ(fixed.rejected.size(), 1u) << reasons(fixed);
+  EXPECT_EQ(fixed.rejected[0].code, ImportReason::conflicting_content);
+  EXPECT_EQ(fixed.rejected[0].reason,
+            "conflicting_content: conflicts with the stored account: time_zone is Asia/Tokyo, "
+            "the file says UTC (the account has closed dates)");
+  EXPECT_EQ(fixed.updated, 1); // its auto-recharge settings still may change
+  EXPECT_EQ(dump(*db, "SELECT time_zone, auto_recharge FROM accounts WHERE account_id = 10"),
+            "'Asia/Tokyo','1'\n");
+}
+
+TEST_P(ImportTest, AnAccountEastOfUtcCannotStartInAClosedDate)
+{
+  load_all();
+  db->exec("INSERT INTO business_days (business_date, status, started_us, completed_us, "
+           "accounts, usage_events, credits_used) VALUES ('2026-11-30', 'complete', 0, 0, 0, 0, "
+           "0)");
+  const std::string header = "account_id,plan_id,cycle_anchor,auto_recharge,recharge_threshold,"
+                             "recharge_credits,max_recharges_per_day,time_zone\n";
+  const ImportReport r = import(ImportKind::accounts,
+                                "east.csv",
+                                header
+                                  + "20,BASIC,2026-12-01,0,0,0,1,Asia/Kolkata\n"
+                                    "21,BASIC,2026-12-01,0,0,0,1,America/New_York\n");
+  ASSERT_EQ(r.rejected.size(), 1u) << reasons(r);
+  EXPECT_EQ(r.rejected[0].code, ImportReason::anchor_in_closed_date);
+  EXPECT_EQ(r.rejected[0].reason,
+            "anchor_in_closed_date: cycle_anchor 2026-12-01 (first date 2026-11-30 in "
+            "Asia/Kolkata) is not after the last closed date 2026-11-30");
+  EXPECT_EQ(r.inserted, 1);
+}
+
 BILLING_ON_BOTH_BACKENDS(ImportTest);
 
 } // namespace

@@ -92,4 +92,48 @@ TEST_P(MigrateTest, Version2KeepsEveryRowOfAVersion1Database)
                std::exception);
 }
 
+TEST_P(MigrateTest, Version3KeepsEveryRowOfAVersion2Database)
+{
+  // A version-2 database with accounts and their books: each becomes a UTC
+  // account whose first date is its anchor.
+  const auto all = migrations_for(db->backend());
+  ASSERT_GE(all.size(), 3u);
+  ASSERT_EQ(all[1].version, 2);
+  ASSERT_EQ(all[2].version, 3);
+  for (int v = 0; v < 2; ++v) {
+    for (const std::string& statement : all[static_cast<std::size_t>(v)].statements) {
+      db->exec(statement);
+    }
+  }
+  db->exec("INSERT INTO schema_version VALUES (1, '001_init.sql', 0)");
+  db->exec("INSERT INTO schema_version VALUES (2, '002_clustered_layout.sql', 0)");
+  db->exec("INSERT INTO plans VALUES ('P', 'Plan', 'monthly', 10, 100, 1000, 'USD', NULL)");
+  db->exec("INSERT INTO accounts VALUES (7, 'P', '2026-10-31', 1, 5, 10, 2, 'card declined')");
+  db->exec("INSERT INTO accounts VALUES (8, 'P', '2026-11-01', 0, 0, 0, 1, NULL)");
+  db->exec("INSERT INTO account_state VALUES (7, '2026-11-01', 0, 2, 0, 1)");
+
+  const MigrateResult r = migrate(*db);
+  EXPECT_EQ(r.from_version, 2);
+  EXPECT_EQ(r.to_version, 3);
+  EXPECT_EQ(latest_schema_version(db->backend()), 3);
+  using billing::testing::dump;
+  EXPECT_EQ(dump(*db,
+                 "SELECT account_id, plan_id, cycle_anchor, auto_recharge, recharge_threshold, "
+                 "recharge_credits, max_recharges_per_day, auto_recharge_off_reason, time_zone, "
+                 "first_date FROM accounts ORDER BY account_id"),
+            "'7','P','2026-10-31','1','5','10','2','card declined','UTC','2026-10-31'\n"
+            "'8','P','2026-11-01','0','0','0','1',NULL,'UTC','2026-11-01'\n");
+  EXPECT_EQ(dump(*db, "SELECT * FROM account_state"), "'7','2026-11-01','0','2','0','1'\n");
+  // The key and its check hold after the change.
+  EXPECT_THROW(db->exec("INSERT INTO accounts (account_id, plan_id, cycle_anchor, auto_recharge, "
+                        "recharge_threshold, recharge_credits, max_recharges_per_day, "
+                        "first_date) VALUES (7, 'P', '2026-11-01', 0, 0, 0, 1, '2026-11-01')"),
+               std::exception);
+  // A new row without a zone is UTC.
+  db->exec("INSERT INTO accounts (account_id, plan_id, cycle_anchor, auto_recharge, "
+           "recharge_threshold, recharge_credits, max_recharges_per_day, first_date) VALUES "
+           "(9, 'P', '2026-11-01', 0, 0, 0, 1, '2026-11-01')");
+  EXPECT_EQ(dump(*db, "SELECT time_zone FROM accounts WHERE account_id = 9"), "'UTC'\n");
+}
+
 BILLING_ON_BOTH_BACKENDS(MigrateTest);

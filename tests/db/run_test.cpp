@@ -294,6 +294,55 @@ TEST_P(RunTest, RunOverSeveralDatesEqualsTheSameDatesRunOneByOne)
   expect_same_books(range, books(*catch_up));
 }
 
+// SPEC 16: a zoned account's resets are facts at their UTC instants, and it
+// takes part from the UTC date that holds its first cycle start.
+TEST_P(RunTest, ZonedAccountsResetAtLocalMidnightAndTakePartFromTheirFirstUtcDate)
+{
+  const char* const zoned =
+    "account_id,plan_id,cycle_anchor,auto_recharge,recharge_threshold,recharge_credits,"
+    "max_recharges_per_day,time_zone\n"
+    "10,SMALL,2026-11-03,0,,,,Asia/Kolkata\n"      // R_0 2026-11-02T18:30Z
+    "11,SMALL,2026-11-02,0,,,,America/New_York\n"; // R_0 2026-11-02T05:00Z (EST)
+  ASSERT_TRUE(
+    import_csv(*db, ImportKind::accounts, file("zoned.csv", zoned), k_now).rejected.empty());
+  // 19:00Z of 11-02 is 00:30 IST of 11-03: after R_0, charged on 11-02.
+  const IngestReport r = ingest_usage_file(
+    *db,
+    file("zoned_usage.csv",
+         "event_id,account_id,channel,occurred_at,status,chars,duration_s,platform_credits\n"
+         "z10-1,10,sms,2026-11-02T19:00:00Z,sent,10,,1\n"
+         "z11-1,11,sms,2026-11-02T04:00:00Z,sent,10,,1\n"),
+    k_now);
+  ASSERT_EQ(r.accepted, 2);
+  EXPECT_EQ(dump(*db,
+                 "SELECT event_id, charged_date FROM usage_events WHERE account_id >= 10 ORDER BY "
+                 "event_id"),
+            "'z10-1','2026-11-02'\n'z11-1','2026-11-02'\n");
+  run(*db, k_first, k_last);
+  EXPECT_EQ(dump(*db,
+                 "SELECT account_id, MIN(business_date), COUNT(*) FROM reconciliation WHERE "
+                 "account_id >= 10 GROUP BY account_id ORDER BY account_id"),
+            "'10','2026-11-02','5'\n'11','2026-11-02','5'\n");
+  using billing::testing::instant;
+  const std::string grants = dump(*db,
+                                  "SELECT account_id, at_us FROM ledger WHERE account_id >= 10 "
+                                  "AND kind = 'grant' ORDER BY account_id");
+  EXPECT_EQ(grants,
+            "'10','" + std::to_string(instant("2026-11-02T18:30:00Z").us) + "'\n'11','"
+              + std::to_string(instant("2026-11-02T05:00:00Z").us) + "'\n");
+  // Account 11's 04:00Z event came before its R_0: overdraft paid by the grant.
+  EXPECT_EQ(dump(*db,
+                 "SELECT account_id, used, granted, closing, overdraft FROM reconciliation "
+                 "WHERE account_id >= 10 AND business_date = '2026-11-02' ORDER BY account_id"),
+            "'10','1','50','49','0'\n'11','1','50','49','0'\n");
+  // The plan lots end at the next local midnights: 12-03 IST, 12-02 EST.
+  EXPECT_EQ(dump(*db,
+                 "SELECT account_id, expires_at_us FROM lots WHERE account_id >= 10 ORDER BY "
+                 "account_id"),
+            "'10','" + std::to_string(instant("2026-12-02T18:30:00Z").us) + "'\n'11','"
+              + std::to_string(instant("2026-12-02T05:00:00Z").us) + "'\n");
+}
+
 TEST_P(RunTest, RunInterruptedBetweenAccountsEqualsUninterruptedRun)
 {
   run(*db, k_first, k_last);

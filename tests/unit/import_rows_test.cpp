@@ -127,6 +127,7 @@ TEST(ImportRowsTest, ReasonCodesRoundTripAndAreDistinct)
                     R::bad_flag,
                     R::bad_timestamp,
                     R::bad_status,
+                    R::bad_time_zone,
                     R::unknown_plan,
                     R::unknown_account,
                     R::unknown_key,
@@ -339,6 +340,54 @@ TEST(ImportRowsTest, AccountRowsAreReadExactly)
     { "the first date", "1,S,1970-01-01,,,,", { 1, "S", day("1970-01-01"), false, {}, {}, 1 } },
   };
   expect_good(header_of(k_account_format, k_account_header), cases, parse_account_row);
+}
+
+TEST(ImportRowsTest, AccountTimeZoneIsOptionalAndUtcWhenEmpty)
+{
+  const std::string header = std::string(k_account_header) + ",time_zone";
+  const std::vector<Good<AccountRow>> cases = {
+    { "a zone",
+      "1,S,2026-10-01,,,,,America/New_York",
+      { 1, "S", day("2026-10-01"), false, {}, {}, 1, "America/New_York" } },
+    { "empty is UTC",
+      "1,S,2026-10-01,,,,,",
+      { 1, "S", day("2026-10-01"), false, {}, {}, 1, "UTC" } },
+    { "a sign and digits",
+      "1,S,2026-10-01,,,,,Etc/GMT+5",
+      { 1, "S", day("2026-10-01"), false, {}, {}, 1, "Etc/GMT+5" } },
+    { "three parts",
+      "1,S,2026-10-01,,,,,America/Argentina/Buenos_Aires",
+      { 1, "S", day("2026-10-01"), false, {}, {}, 1, "America/Argentina/Buenos_Aires" } },
+  };
+  expect_good(header_of(k_account_format, header), cases, parse_account_row);
+  // Without the column (every file before SPEC 16): UTC.
+  const std::vector<Good<AccountRow>> without = {
+    { "no column", "1,S,2026-10-01,,,,", { 1, "S", day("2026-10-01"), false, {}, {}, 1, "UTC" } },
+  };
+  expect_good(header_of(k_account_format, k_account_header), without, parse_account_row);
+
+  const std::vector<Bad> bad = {
+    { "a path",
+      "1,S,2026-10-01,,,,,../../etc/passwd",
+      { R::bad_time_zone, "time_zone '../../etc/passwd'" } },
+    { "absolute",
+      "1,S,2026-10-01,,,,,/etc/localtime",
+      { R::bad_time_zone, "time_zone '/etc/localtime'" } },
+    { "a space",
+      "1,S,2026-10-01,,,,,America/New York",
+      { R::bad_time_zone, "time_zone 'America/New York'" } },
+    { "trailing slash",
+      "1,S,2026-10-01,,,,,America/",
+      { R::bad_time_zone, "time_zone 'America/'" } },
+    { "SQL", "1,S,2026-10-01,,,,,\"UTC'; --\"", { R::bad_time_zone, "time_zone 'UTC'; --'" } },
+    { "65 characters",
+      "1,S,2026-10-01,,,,," + std::string(65, 'A'),
+      { R::bad_time_zone, "time_zone '" + std::string(65, 'A') + "'" } },
+    { "the zone comes after the other columns",
+      "1,S,2026-10-01,maybe,,,,x y",
+      { R::bad_flag, "auto_recharge 'maybe' (1/0, true/false, on/off)" } },
+  };
+  expect_bad<AccountRow>(header_of(k_account_format, header), bad, parse_account_row);
 }
 
 TEST(ImportRowsTest, BadAccountRowsAreRejectedWithTheFirstReason)

@@ -391,6 +391,48 @@ TEST_F(WorkloadTest, UnwritableDirectoryThrows)
   EXPECT_THROW(generate_workload(small_spec(), blocker + "/sub"), std::runtime_error);
 }
 
+TEST_F(WorkloadTest, ZonedShareAddsATimeZoneColumnAndChangesNothingElse)
+{
+  const WorkloadFiles plain = generate_workload(small_spec(), dir("plain"));
+  WorkloadSpec spec = small_spec();
+  spec.zoned_share = 0.25;
+  const WorkloadFiles zoned = generate_workload(spec, dir("zoned"));
+  std::istringstream plain_in(read_all(plain.accounts));
+  std::istringstream zoned_in(read_all(zoned.accounts));
+  std::string plain_line, zoned_line;
+  std::map<std::string, long long> by_zone;
+  long long rows = 0;
+  while (std::getline(plain_in, plain_line)) {
+    ASSERT_TRUE(std::getline(zoned_in, zoned_line));
+    ASSERT_TRUE(zoned_line.starts_with(plain_line + ",")) << zoned_line;
+    const std::string zone = zoned_line.substr(plain_line.size() + 1);
+    if (rows++ == 0) {
+      EXPECT_EQ(zone, "time_zone");
+      continue;
+    }
+    ++by_zone[zone];
+    EXPECT_TRUE(zone.empty()
+                || std::find(k_workload_zones.begin(), k_workload_zones.end(), zone)
+                     != k_workload_zones.end())
+      << zone;
+  }
+  EXPECT_FALSE(std::getline(zoned_in, zoned_line));
+  EXPECT_EQ(rows, spec.accounts + 1);
+  // About a quarter zoned, every zone used; the other files are identical.
+  EXPECT_GT(by_zone[""], 120);
+  EXPECT_LT(by_zone[""], 180);
+  for (const std::string_view zone : k_workload_zones) {
+    EXPECT_GT(by_zone[std::string(zone)], 5) << zone;
+  }
+  EXPECT_TRUE(read_all(plain.purchases) == read_all(zoned.purchases));
+  EXPECT_TRUE(read_all(plain.usage_by_day[1]) == read_all(zoned.usage_by_day[1]));
+
+  spec.zoned_share = 1.0;
+  const WorkloadFiles all = generate_workload(spec, dir("all"));
+  const std::string text = read_all(all.accounts);
+  EXPECT_EQ(text.find(",\n"), std::string::npos) << "every account has a zone";
+}
+
 TEST_F(WorkloadTest, BadSpecThrowsInvalidArgument)
 {
   WorkloadSpec spec = small_spec();
@@ -398,6 +440,9 @@ TEST_F(WorkloadTest, BadSpecThrowsInvalidArgument)
   EXPECT_THROW(generate_workload(spec, dir("w")), std::invalid_argument);
   spec = small_spec();
   spec.late_share = 1.5;
+  EXPECT_THROW(generate_workload(spec, dir("w")), std::invalid_argument);
+  spec = small_spec();
+  spec.zoned_share = -0.1;
   EXPECT_THROW(generate_workload(spec, dir("w")), std::invalid_argument);
   spec = small_spec();
   spec.first_date = Date{};
