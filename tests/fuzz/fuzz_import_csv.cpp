@@ -159,7 +159,8 @@ std::string csv_of(const AccountRow& r)
                 r.auto_recharge ? "1" : "0",
                 std::to_string(r.recharge_threshold.n),
                 std::to_string(r.recharge_credits.n),
-                std::to_string(r.max_recharges_per_day) });
+                std::to_string(r.max_recharges_per_day),
+                cell(r.time_zone) });
 }
 
 std::string csv_of(const PurchaseRow& r)
@@ -207,6 +208,10 @@ void check_row(const AccountRow& r)
   check(in_bounds(r.recharge_credits.n, 0, k_amount_max));
   check(in_bounds(r.max_recharges_per_day, 0, k_max_recharges_per_day_max));
   check(!r.auto_recharge || r.recharge_credits.n > 0);
+  // A zone name can name no path: no '.', no leading, trailing or double '/'.
+  check(!r.time_zone.empty() && r.time_zone.size() <= k_time_zone_name_max);
+  check(r.time_zone.find('.') == std::string::npos && r.time_zone.front() != '/'
+        && r.time_zone.back() != '/' && r.time_zone.find("//") == std::string::npos);
 }
 
 void check_row(const PurchaseRow& r)
