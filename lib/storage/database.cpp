@@ -155,6 +155,36 @@ const std::vector<size_t>& MultiRowInsert::unchanged_rows() const
   return m_writer->unchanged_rows();
 }
 
+std::vector<std::string> leading_key_values(Database& db,
+                                            std::string_view table,
+                                            std::string_view column,
+                                            std::string after,
+                                            const std::optional<std::string>& upto)
+{
+  const std::string col(column);
+  std::vector<std::string> values;
+  std::string next;
+  soci::indicator ind = soci::i_ok;
+  const std::string last = upto.value_or("");
+  soci::details::prepare_temp_type prepared =
+    (db.sql().prepare << "SELECT " + col + " FROM " + std::string(table) + " WHERE " + col
+                           + " > :after" + (upto ? " AND " + col + " <= :upto" : "") + " ORDER BY "
+                           + col + " LIMIT 1");
+  prepared, soci::into(next, ind), soci::use(after);
+  if (upto) {
+    prepared, soci::use(last);
+  }
+  soci::statement seek(prepared);
+  for (;;) {
+    seek.execute(true);
+    if (!seek.got_data() || ind != soci::i_ok) {
+      return values;
+    }
+    values.push_back(next);
+    after = next;
+  }
+}
+
 std::string placeholders(size_t n)
 {
   std::string out;

@@ -118,6 +118,15 @@ private:
   std::unique_ptr<BulkWriter> m_writer;
 };
 
+// The distinct values of `column`, the leading column of `table`'s key, that
+// are above `after` and at most `upto` (when given), in order: one index seek
+// each, never a scan. `table` and `column` are identifiers of the code's own.
+std::vector<std::string> leading_key_values(Database& db,
+                                            std::string_view table,
+                                            std::string_view column,
+                                            std::string after = {},
+                                            const std::optional<std::string>& upto = {});
+
 // ":v0, :v1, ..., :v<n-1>": the placeholders of an IN list of n bound values.
 std::string placeholders(size_t n);
 

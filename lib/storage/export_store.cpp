@@ -97,61 +97,131 @@ long long stream(Prepared& p, const std::function<void(const soci::row&)>& read)
   return n;
 }
 
+// The dates of `dates` that `table` holds (its key's leading column).
+std::vector<std::string> dates_in(Database& db,
+                                  std::string_view table,
+                                  std::string_view column,
+                                  const DateRange& dates)
+{
+  return leading_key_values(db,
+                            table,
+                            column,
+                            dates.from ? format_date(dates.from->prev()) : std::string(),
+                            dates.to ? std::optional<std::string>(format_date(*dates.to))
+                                     : std::nullopt);
+}
+
 } // namespace
 
 long long read_reconciliation(Database& db,
                               const DateRange& dates,
-                              const RowSink<ReconciliationRow>& sink)
+                              const RowSink<ReconciliationRow>& sink,
+                              long long page_rows)
 {
-  const RangeFilter range("business_date", dates);
-  Prepared p = (db.sql().prepare << "SELECT business_date, account_id" + balance_select("", "")
-                                      + " FROM reconciliation WHERE 1 = 1" + range.sql()
-                                      + " ORDER BY business_date, account_id");
-  range.bind(p);
-  return stream(p, [&](const soci::row& r) {
-    sink(ReconciliationRow{ as_str(r, 0), as_ll(r, 1), read_balance(r, 2) });
-  });
+  long long n = 0;
+  for (const std::string& date : dates_in(db, "reconciliation", "business_date", dates)) {
+    // One date in pages of accounts along the key.
+    for (long long after = 0, got = page_rows; got == page_rows;) {
+      got = 0;
+      Prepared p = (db.sql().prepare << "SELECT business_date, account_id" + balance_select("", "")
+                                          + " FROM reconciliation WHERE business_date = :d AND "
+                                            "account_id > :after ORDER BY account_id LIMIT :page");
+      p, soci::use(date), soci::use(after), soci::use(page_rows);
+      n += stream(p, [&](const soci::row& r) {
+        sink(ReconciliationRow{ as_str(r, 0), as_ll(r, 1), read_balance(r, 2) });
+        after = as_ll(r, 1);
+        ++got;
+      });
+    }
+  }
+  return n;
 }
 
-long long read_charges(Database& db, const DateRange& dates, const RowSink<ChargesRow>& sink)
+long long read_charges(Database& db,
+                       const DateRange& dates,
+                       const RowSink<ChargesRow>& sink,
+                       long long page_rows)
 {
-  const RangeFilter range("business_date", dates);
-  Prepared p = (db.sql().prepare << "SELECT business_date, account_id, channel, occurred_date, "
-                                    "events, units, credits, platform_credits FROM charges WHERE "
-                                    "1 = 1"
-                                      + range.sql()
-                                      + " ORDER BY business_date, account_id, channel, "
-                                        "occurred_date");
-  range.bind(p);
-  return stream(p, [&](const soci::row& r) {
-    sink(ChargesRow{ as_str(r, 0),
-                     ChargeRow{ as_ll(r, 1),
-                                as_str(r, 2),
-                                as_str(r, 3),
-                                as_ll(r, 4),
-                                as_ll(r, 5),
-                                as_ll(r, 6),
-                                as_ll(r, 7) } });
-  });
+  static const std::string k_columns =
+    "SELECT account_id, channel, occurred_date, events, units, credits, platform_credits FROM "
+    "charges WHERE business_date = :d AND ";
+  long long n = 0;
+  std::vector<ChargesRow> page;
+  const auto read_into_page = [&](Prepared& p, const std::string& date) {
+    page.clear();
+    return stream(p, [&](const soci::row& r) {
+      page.push_back(ChargesRow{ date,
+                                 ChargeRow{ as_ll(r, 0),
+                                            as_str(r, 1),
+                                            as_str(r, 2),
+                                            as_ll(r, 3),
+                                            as_ll(r, 4),
+                                            as_ll(r, 5),
+                                            as_ll(r, 6) } });
+    });
+  };
+  for (const std::string& date : dates_in(db, "charges", "business_date", dates)) {
+    // One date in pages of whole accounts along the key: the rows of a full
+    // page's last account may go on in the next page, so they are read again
+    // with it; a page that holds one account alone is followed by all of that
+    // account's rows of the date (one per channel and occurred date: few).
+    for (long long after = 0, got = page_rows; got == page_rows;) {
+      Prepared p = (db.sql().prepare << k_columns
+                                          + "account_id > :after ORDER BY account_id, channel, "
+                                            "occurred_date LIMIT :page");
+      p, soci::use(date), soci::use(after), soci::use(page_rows);
+      got = read_into_page(p, date);
+      const long long last = got > 0 ? page.back().charge.account_id : after;
+      if (got == page_rows && page.front().charge.account_id == last) {
+        Prepared whole = (db.sql().prepare << k_columns
+                                                + "account_id = :account ORDER BY channel, "
+                                                  "occurred_date");
+        whole, soci::use(date), soci::use(last);
+        read_into_page(whole, date);
+      } else if (got == page_rows) {
+        while (page.back().charge.account_id == last) {
+          page.pop_back();
+        }
+      }
+      for (const ChargesRow& row : page) {
+        sink(row);
+      }
+      n += static_cast<long long>(page.size());
+      if (!page.empty()) {
+        after = page.back().charge.account_id;
+      }
+    }
+  }
+  return n;
 }
 
 long long read_rejects(Database& db,
                        const DateRange& ingest_dates,
                        RejectScope scope,
-                       const RowSink<RejectRow>& sink)
+                       const RowSink<RejectRow>& sink,
+                       long long page_rows)
 {
   const RangeFilter range("ingest_date", ingest_dates);
-  Prepared p =
-    (db.sql().prepare << "SELECT file, line, event_id, reason, raw_hex FROM rejects "
-                         "WHERE 1 = 1"
-                           + std::string(scope == RejectScope::pending ? " AND status = 'pending'"
-                                                                       : "")
-                           + range.sql() + " ORDER BY reject_id");
-  range.bind(p);
-  return stream(p, [&](const soci::row& r) {
-    sink(
-      RejectRow{ as_str(r, 0), as_ll(r, 1), as_str(r, 2), as_str(r, 3), from_hex(as_str(r, 4)) });
-  });
+  long long n = 0;
+  // In pages along the key (reject_id).
+  for (long long after = 0, got = page_rows; got == page_rows;) {
+    got = 0;
+    Prepared p = (db.sql().prepare
+                  << "SELECT reject_id, file, line, event_id, reason, raw_hex FROM rejects "
+                     "WHERE reject_id > :after"
+                       + std::string(scope == RejectScope::pending ? " AND status = 'pending'" : "")
+                       + range.sql() + " ORDER BY reject_id LIMIT :page");
+    p, soci::use(after);
+    range.bind(p);
+    p, soci::use(page_rows);
+    n += stream(p, [&](const soci::row& r) {
+      after = as_ll(r, 0);
+      ++got;
+      sink(
+        RejectRow{ as_str(r, 1), as_ll(r, 2), as_str(r, 3), as_str(r, 4), from_hex(as_str(r, 5)) });
+    });
+  }
+  return n;
 }
 
 long long read_payments(Database& db,

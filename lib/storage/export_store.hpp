@@ -89,15 +89,26 @@ enum class RejectScope
   all      // those retried since too
 };
 
-// Each calls `sink` once per row, in the export's order, and returns the count.
+// Rows of one read: a client that holds a whole result in memory (MySQL)
+// holds this many at most, whatever the range of an export.
+inline constexpr long long k_export_page_rows = 20'000;
+
+// Each calls `sink` once per row, in the export's order, and returns the
+// count. The large ones read date by date along the key, in pages of
+// `page_rows` (tests make them small).
 long long read_reconciliation(Database& db,
                               const DateRange& dates,
-                              const RowSink<ReconciliationRow>& sink);
-long long read_charges(Database& db, const DateRange& dates, const RowSink<ChargesRow>& sink);
+                              const RowSink<ReconciliationRow>& sink,
+                              long long page_rows = k_export_page_rows);
+long long read_charges(Database& db,
+                       const DateRange& dates,
+                       const RowSink<ChargesRow>& sink,
+                       long long page_rows = k_export_page_rows);
 long long read_rejects(Database& db,
                        const DateRange& ingest_dates,
                        RejectScope scope,
-                       const RowSink<RejectRow>& sink);
+                       const RowSink<RejectRow>& sink,
+                       long long page_rows = k_export_page_rows);
 // `status`: pending, succeeded or failed; nullopt: every status.
 long long read_payments(Database& db,
                         const DateRange& dates,

@@ -135,31 +135,6 @@ void check_conservation(Database& db, VerifyReport& report)
   }
 }
 
-// The distinct values of a table's leading key column, in order: one index
-// seek each, never a scan of the table.
-std::vector<std::string> key_dates(Database& db,
-                                   const std::string& table,
-                                   const std::string& column)
-{
-  std::vector<std::string> dates;
-  std::string after;
-  std::string next;
-  soci::indicator ind = soci::i_ok;
-  soci::statement seek =
-    (db.sql().prepare << "SELECT " + column + " FROM " + table + " WHERE " + column
-                           + " > :after ORDER BY " + column + " LIMIT 1",
-     soci::use(after),
-     soci::into(next, ind));
-  for (;;) {
-    seek.execute(true);
-    if (!seek.got_data() || ind != soci::i_ok) {
-      return dates;
-    }
-    dates.push_back(next);
-    after = next;
-  }
-}
-
 // The per-date checks, one business date at a time along the keys of
 // reconciliation, usage_events and charges: usage charged once, every event of
 // a closed date charged, charges = used, and closing of D = opening of the
@@ -168,10 +143,10 @@ std::vector<std::string> key_dates(Database& db,
 void check_dates(Database& db, VerifyReport& report, const std::optional<Date>& last)
 {
   std::set<std::string> dates;
-  for (const auto& d : key_dates(db, "reconciliation", "business_date")) {
+  for (const auto& d : leading_key_values(db, "reconciliation", "business_date")) {
     dates.insert(d);
   }
-  for (const auto& d : key_dates(db, "usage_events", "charged_date")) {
+  for (const auto& d : leading_key_values(db, "usage_events", "charged_date")) {
     dates.insert(d);
   }
   std::set<std::string> complete;
