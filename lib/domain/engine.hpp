@@ -207,9 +207,10 @@ Credits balance(const AccountState& state);
 long long recharge_amount_cents(Credits credits, long long credit_price_cents_per_1000);
 
 // Closes input.date for one account.
-// REQUIRES: input.date is on or after the account's first business date (the
-// UTC date that holds R_0: first_business_date(anchor, zone)); every usage and purchase
-// instant < start_of(input.date.next()); credits of the plan, rollover_cap,
+// REQUIRES: input.date is on or after the day before the anchor (an account
+// takes part from the UTC date that holds R_0, first_business_date(): the
+// anchor, or the day before east of UTC); every usage and purchase instant <
+// start_of(input.date.next()); credits of the plan, rollover_cap,
 // purchases and usage >= 0; lot seqs unique and < next_lot_seq. Cycle resets
 // missed before the date (state behind its anchor) are caught up at its 00:00.
 AccountDayResult close_account_day(AccountDayInput input);
