@@ -32,6 +32,18 @@ inline constexpr std::size_t k_time_zone_name_max = 64;
 // Recharges one account may get in one date.
 inline constexpr long long k_max_recharges_per_day_max = 100;
 
+// A rate card row (SPEC 18). Bounded so that one event costs at most
+// 100,000 units x 10,000 credits = 10^9 credits, the bound of a usage
+// line's platform_credits: chars (100,000) or seconds (86,400) at one per
+// unit is the most units, and a larger min_units would charge no real event.
+inline constexpr long long k_rate_unit_size_max = 100'000;
+inline constexpr long long k_rate_min_units_max = 100'000;
+inline constexpr long long k_rate_credits_per_unit_max = 10'000;
+// A status name: 1-32 characters of A-Za-z0-9._:- (no ',' or ';': the
+// stored lists are joined by ','); each stored list fits its VARCHAR(200).
+inline constexpr std::size_t k_status_chars_max = 32;
+inline constexpr std::size_t k_status_list_bytes_max = 200;
+
 // Payment results (SPEC 7), in bytes: the sizes of their columns.
 inline constexpr std::size_t k_idempotency_key_bytes_max = 128;
 inline constexpr std::size_t k_provider_ref_bytes_max = 200;

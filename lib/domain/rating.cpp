@@ -154,9 +154,9 @@ const RateRule* RateCard::rule_for(Channel channel, Date occurred_date) const
 
 RateCard RateCard::defaults()
 {
-  // 1970-01-01, as every database migrated so far holds it. SPEC 18 writes the
-  // default card from 0001-01-01; that date comes with `billing import rates`.
-  const Date epoch{ 0 };
+  // 1970-01-01, as every database holds it; SPEC 18's 0001-01-01 rules the
+  // same events (no instant is before 1970) and the rates import reads it so.
+  const Date epoch = k_rate_card_beginning;
   return RateCard({
     { Channel::sms,
       epoch,
@@ -193,11 +193,11 @@ Rating rate(const RateRule& rule, std::string_view status, long long quantity)
   if (!rule.charges(status)) {
     return Rating{};
   }
-  long long units = 1;
+  long long whole = 1;
   if (rule.basis != UnitBasis::event) {
-    const long long whole = quantity / rule.unit_size + (quantity % rule.unit_size != 0 ? 1 : 0);
-    units = std::max(rule.min_units, whole);
+    whole = quantity / rule.unit_size + (quantity % rule.unit_size != 0 ? 1 : 0);
   }
+  const long long units = std::max(rule.min_units, whole);
   return Rating{ units, Credits{ checked_mul(units, rule.credits_per_unit) } };
 }
 

@@ -62,6 +62,11 @@ struct RateRule
   bool lists(std::string_view status) const;
 };
 
+// The date the default card is effective from: 1970-01-01, the first date
+// an instant can have. SPEC 18 writes it 0001-01-01; `billing import rates`
+// reads that text as this date (docs/decisions.md, "Rate card").
+inline constexpr Date k_rate_card_beginning{ 0 };
+
 class RateCard
 {
 public:
@@ -73,7 +78,7 @@ public:
   const RateRule* rule_for(Channel channel, Date occurred_date) const;
 
   // The SPEC's default card (sections 5 and 18), every rule effective from
-  // 1970-01-01. The one definition of it: `migrate` seeds the rate_card table
+  // k_rate_card_beginning. The one definition of it: `migrate` seeds the rate_card table
   // of a new database from it, and the workload generator rates with it.
   static RateCard defaults();
 
@@ -94,7 +99,8 @@ struct Rating
 
 // Rates one event. `quantity` is its chars (characters basis) or duration_s
 // (seconds basis), ignored for event basis. Charged: characters and seconds
-// give max(min_units, ceil(quantity / unit_size)), event gives 1; a free status
+// give max(min_units, ceil(quantity / unit_size)), event gives
+// max(min_units, 1) (SPEC 18: 1 before min_units applies); a free status
 // gives 0 units and 0 credits.
 // REQUIRES: rule.lists(status); quantity >= 0.
 // Throws std::overflow_error when units x credits_per_unit overflows.

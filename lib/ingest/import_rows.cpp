@@ -30,11 +30,14 @@ constexpr std::array k_reasons = {
   std::pair{ R::bad_timestamp, std::string_view("bad_timestamp") },
   std::pair{ R::bad_status, std::string_view("bad_status") },
   std::pair{ R::bad_time_zone, std::string_view("bad_time_zone") },
+  std::pair{ R::bad_channel, std::string_view("bad_channel") },
   std::pair{ R::unknown_plan, std::string_view("unknown_plan") },
   std::pair{ R::unknown_account, std::string_view("unknown_account") },
   std::pair{ R::unknown_key, std::string_view("unknown_key") },
   std::pair{ R::anchor_in_closed_date, std::string_view("anchor_in_closed_date") },
   std::pair{ R::conflicting_content, std::string_view("conflicting_content") },
+  std::pair{ R::effective_in_closed_date, std::string_view("effective_in_closed_date") },
+  std::pair{ R::drops_status, std::string_view("drops_status") },
 };
 
 constexpr long long k_ll_max = std::numeric_limits<long long>::max();
@@ -176,7 +179,53 @@ std::string_view or_default(std::string_view text, std::string_view fallback)
   return text.empty() ? fallback : text;
 }
 
+bool is_status_name(std::string_view text)
+{
+  return !text.empty() && text.size() <= k_status_chars_max && is_valid_event_id(text);
+}
+
+// A ';'-separated list of statuses (an empty cell is an empty list).
+std::optional<ImportRejection> read_statuses(std::string_view text,
+                                             std::string_view column,
+                                             std::vector<std::string>& out)
+{
+  if (text.size() > k_status_list_bytes_max) {
+    return reject(R::out_of_range,
+                  std::string(column) + " longer than " + std::to_string(k_status_list_bytes_max)
+                    + " characters");
+  }
+  if (text.empty()) {
+    return std::nullopt;
+  }
+  std::size_t begin = 0;
+  while (true) {
+    const std::size_t end = std::min(text.find(';', begin), text.size());
+    const std::string_view status = text.substr(begin, end - begin);
+    if (!is_status_name(status)) {
+      return reject(R::bad_status,
+                    quoted(column, text) + ": '" + std::string(status)
+                      + "' is not a status (1-32 characters of A-Za-z0-9._:-)");
+    }
+    if (std::find(out.begin(), out.end(), status) != out.end()) {
+      return reject(R::bad_status, quoted(column, text) + ": '" + std::string(status) + "' twice");
+    }
+    out.emplace_back(status);
+    if (end == text.size()) {
+      return std::nullopt;
+    }
+    begin = end + 1;
+  }
+}
+
 } // namespace
+
+std::optional<Date> parse_rate_effective_from(std::string_view text)
+{
+  if (text == "0001-01-01") {
+    return k_rate_card_beginning;
+  }
+  return parse_date(text);
+}
 
 std::string_view to_string(ImportReason r)
 {
@@ -389,6 +438,68 @@ ImportResult<PurchaseRow> parse_purchase_row(const ImportHeader& header, const C
   if (auto bad =
         read_integer(cell("amount_cents"), "amount_cents", 0, k_amount_max, row.amount_cents)) {
     return std::move(*bad);
+  }
+  return row;
+}
+
+ImportResult<RateRule> parse_rate_row(const ImportHeader& header, const CsvRecord& record)
+{
+  BILLING_REQUIRE(&header.format() == &k_rate_format);
+  if (auto bad = check_import_record(header, record)) {
+    return std::move(*bad);
+  }
+  const auto cell = [&](std::string_view column) { return header.cell(record, column); };
+  RateRule row;
+  const std::string_view from = cell("effective_from");
+  const std::optional<Date> parsed_from = parse_rate_effective_from(from);
+  if (!parsed_from) {
+    return reject(R::bad_date, quoted("effective_from", from) + " (YYYY-MM-DD, UTC)");
+  }
+  row.effective_from = *parsed_from;
+  const std::string_view channel = cell("channel");
+  const std::optional<Channel> parsed_channel = parse_channel(channel);
+  if (!parsed_channel) {
+    return reject(R::bad_channel, quoted("channel", channel) + " (sms, mms, voice or ringless)");
+  }
+  row.channel = *parsed_channel;
+  row.basis = unit_basis_of(row.channel);
+  const std::string_view unit_size = cell("unit_size");
+  if (row.basis == UnitBasis::event) {
+    if (!unit_size.empty()) {
+      return reject(R::out_of_range,
+                    quoted("unit_size", unit_size) + " must be empty for ringless");
+    }
+    row.unit_size = 1;
+  } else if (auto bad =
+               read_integer(unit_size, "unit_size", 1, k_rate_unit_size_max, row.unit_size)) {
+    return std::move(*bad);
+  }
+  if (auto bad =
+        read_integer(cell("min_units"), "min_units", 0, k_rate_min_units_max, row.min_units)) {
+    return std::move(*bad);
+  }
+  if (auto bad = read_integer(cell("credits_per_unit"),
+                              "credits_per_unit",
+                              0,
+                              k_rate_credits_per_unit_max,
+                              row.credits_per_unit)) {
+    return std::move(*bad);
+  }
+  if (auto bad =
+        read_statuses(cell("charged_statuses"), "charged_statuses", row.charged_statuses)) {
+    return std::move(*bad);
+  }
+  if (auto bad = read_statuses(cell("free_statuses"), "free_statuses", row.free_statuses)) {
+    return std::move(*bad);
+  }
+  if (row.charged_statuses.empty() && row.free_statuses.empty()) {
+    return reject(R::missing_field, "charged_statuses and free_statuses are both empty");
+  }
+  for (const std::string& status : row.charged_statuses) {
+    if (std::find(row.free_statuses.begin(), row.free_statuses.end(), status)
+        != row.free_statuses.end()) {
+      return reject(R::bad_status, "'" + status + "' is both charged and free");
+    }
   }
   return row;
 }

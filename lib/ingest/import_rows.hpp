@@ -1,17 +1,19 @@
-// Rows of the import files (SPEC section 9: plans, accounts, purchases) and of
+// Rows of the import files (SPEC section 9: plans, accounts, purchases; SPEC
+// 18: rates) and of
 // the payment provider's results (SPEC section 7): maps a header row to the
 // columns of its format, and validates one record into a typed row or says
 // why it is rejected. Pure: no database. The reasons that need stored facts
 // (unknown_plan, unknown_account, unknown_key, anchor_in_closed_date,
-// conflicting_content, and bad_time_zone for a well-formed name the
-// system's tzdata does not know) are defined here and decided by storage
+// effective_in_closed_date, drops_status, conflicting_content, and bad_time_zone for a well-formed
+// name the system's tzdata does not know) are defined here and decided by storage
 // (lib/storage/imports.cpp, lib/storage/payments.cpp).
 //
 // Checks run in a fixed order and the first failure is the reason:
 //  - import files: a CSV error (bad_csv), invalid_utf8, bad_column_count, then
 //    the columns in file-format order, each fully (missing_field, bad_id,
 //    bad_number, out_of_range, bad_cycle, bad_currency, bad_date, bad_flag,
-//    bad_timestamp, bad_time_zone), then the rules across columns;
+//    bad_timestamp, bad_time_zone, bad_channel, bad_status), then the rules
+//    across columns;
 //  - payment results: a CSV error or a wrong number of fields
 //    (bad_column_count), invalid_utf8, a field too long (out_of_range), then
 //    bad_status.
@@ -25,6 +27,7 @@
 #pragma once
 
 #include "domain/calendar.hpp"
+#include "domain/rating.hpp"
 #include "domain/types.hpp"
 #include "ingest/csv_reader.hpp"
 
@@ -55,12 +58,15 @@ enum class ImportReason
   bad_timestamp,
   bad_status,
   bad_time_zone, // not a zone name; storage also rejects a name tzdata lacks
+  bad_channel,
   // Decided by storage:
   unknown_plan,
   unknown_account,
   unknown_key,
   anchor_in_closed_date,
   conflicting_content,
+  effective_in_closed_date,
+  drops_status,
 };
 
 // The snake_case reason code ("bad_number", ...).
@@ -106,6 +112,10 @@ inline constexpr std::array<std::string_view, 1> k_account_optional = { "time_zo
 inline constexpr std::array<std::string_view, 5> k_purchase_columns = {
   "purchase_id", "account_id", "purchased_at", "credits", "amount_cents",
 };
+inline constexpr std::array<std::string_view, 7> k_rate_columns = {
+  "effective_from",   "channel",          "unit_size",     "min_units",
+  "credits_per_unit", "charged_statuses", "free_statuses",
+};
 inline constexpr std::array<std::string_view, 2> k_payment_result_required = { "idempotency_key",
                                                                                "status" };
 inline constexpr std::array<std::string_view, 2> k_payment_result_optional = { "provider_ref",
@@ -114,6 +124,7 @@ inline constexpr std::array<std::string_view, 2> k_payment_result_optional = { "
 inline constexpr ImportFormat k_plan_format{ "plan", k_plan_columns, {} };
 inline constexpr ImportFormat k_account_format{ "account", k_account_columns, k_account_optional };
 inline constexpr ImportFormat k_purchase_format{ "purchase", k_purchase_columns, {} };
+inline constexpr ImportFormat k_rate_format{ "rate card", k_rate_columns, {} };
 inline constexpr ImportFormat k_payment_result_format{ "payment results",
                                                        k_payment_result_required,
                                                        k_payment_result_optional };
@@ -207,12 +218,24 @@ struct PaymentResultRow
   bool operator==(const PaymentResultRow&) const = default;
 };
 
+// The effective_from of a rate card row (SPEC 18): a date of 1970..9999, or
+// 0001-01-01, SPEC 18's "from the beginning", read as k_rate_card_beginning
+// (no instant before 1970 can be read, so both rule exactly the same
+// events; docs/decisions.md). nullopt for anything else.
+std::optional<Date> parse_rate_effective_from(std::string_view text);
+
 // Validate one data record of a file whose header was mapped by `header`.
 // Return the row, or the first reason (in the order above) it is rejected.
 // REQUIRES: `header` was made for the function's format (k_plan_format, ...).
 ImportResult<PlanRow> parse_plan_row(const ImportHeader& header, const CsvRecord& record);
 ImportResult<AccountRow> parse_account_row(const ImportHeader& header, const CsvRecord& record);
 ImportResult<PurchaseRow> parse_purchase_row(const ImportHeader& header, const CsvRecord& record);
+// A rate card row: one RateRule, its basis the channel's. unit_size is
+// 1..k_rate_unit_size_max, and empty for ringless (stored as 1); min_units
+// and credits_per_unit 0..their bounds; statuses 1-32 characters of
+// A-Za-z0-9._:- separated by ';', none twice, none in both lists, at least
+// one in all (missing_field), each list at most 200 bytes.
+ImportResult<RateRule> parse_rate_row(const ImportHeader& header, const CsvRecord& record);
 ImportResult<PaymentResultRow> parse_payment_result_row(const ImportHeader& header,
                                                         const CsvRecord& record);
 

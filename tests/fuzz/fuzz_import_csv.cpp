@@ -1,6 +1,6 @@
 // libFuzzer target for the import side of ingest and for the calendar's text
 // forms. One input is used four ways:
-//  1. as an import file (plans, accounts, purchases, payment results): read
+//  1. as an import file (plans, accounts, purchases, rates, payment results): read
 //     with CsvReader, its first record mapped with ImportHeader for each
 //     format and every data record parsed by that format's row parser
 //     (lib/ingest/import_rows), as the importers do. A rejection has a code
@@ -18,6 +18,7 @@
 // A broken invariant is __builtin_trap(): libFuzzer reports it as a crash.
 #include "domain/calendar.hpp"
 #include "domain/limits.hpp"
+#include "domain/rating.hpp"
 #include "domain/types.hpp"
 #include "ingest/csv_reader.hpp"
 #include "ingest/import_rows.hpp"
@@ -46,11 +47,8 @@ void check(bool condition)
   }
 }
 
-const std::array<const ImportFormat*, 4> k_formats = {
-  &k_plan_format,
-  &k_account_format,
-  &k_purchase_format,
-  &k_payment_result_format,
+const std::array<const ImportFormat*, 5> k_formats = {
+  &k_plan_format, &k_account_format, &k_purchase_format, &k_payment_result_format, &k_rate_format,
 };
 
 constexpr std::size_t k_small_record_bytes_max = 32;
@@ -180,6 +178,27 @@ std::string csv_of(const PaymentResultRow& r)
                 cell(r.failure_reason.value_or("")) });
 }
 
+std::string statuses_of(const std::vector<std::string>& list)
+{
+  std::string out;
+  for (const std::string& status : list) {
+    out += out.empty() ? "" : ";";
+    out += status;
+  }
+  return cell(out);
+}
+
+std::string csv_of(const RateRule& r)
+{
+  return join({ format_date(r.effective_from),
+                std::string(to_string(r.channel)),
+                r.basis == UnitBasis::event ? std::string() : std::to_string(r.unit_size),
+                std::to_string(r.min_units),
+                std::to_string(r.credits_per_unit),
+                statuses_of(r.charged_statuses),
+                statuses_of(r.free_statuses) });
+}
+
 bool in_bounds(long long v, long long low, long long high)
 {
   return v >= low && v <= high;
@@ -233,12 +252,37 @@ void check_row(const PaymentResultRow& r)
         && is_valid_utf8(r.failure_reason.value_or("")));
 }
 
+// A rate card row (SPEC 18): the channel's basis, bounded numbers, statuses
+// that cannot break the stored ','-joined lists, none twice or in both.
+void check_row(const RateRule& r)
+{
+  check(r.effective_from >= k_rate_card_beginning);
+  check(parse_rate_effective_from(format_date(r.effective_from)) == r.effective_from);
+  check(r.basis == unit_basis_of(r.channel));
+  check(in_bounds(r.unit_size, 1, k_rate_unit_size_max));
+  check(r.basis != UnitBasis::event || r.unit_size == 1);
+  check(in_bounds(r.min_units, 0, k_rate_min_units_max));
+  check(in_bounds(r.credits_per_unit, 0, k_rate_credits_per_unit_max));
+  check(!r.charged_statuses.empty() || !r.free_statuses.empty());
+  std::vector<std::string> all = r.charged_statuses;
+  all.insert(all.end(), r.free_statuses.begin(), r.free_statuses.end());
+  for (const std::string& status : all) {
+    check(!status.empty() && status.size() <= k_status_chars_max && is_valid_event_id(status));
+    check(std::count(all.begin(), all.end(), status) == 1);
+  }
+  // The most one event can cost fits the platform_credits bound.
+  for (const std::string& status : r.charged_statuses) {
+    check(rate(r, status, k_chars_max).credits.n <= k_platform_credits_max);
+  }
+}
+
 // Only storage can tell these (it needs the stored rows).
 bool decided_by_storage(ImportReason r)
 {
   return r == ImportReason::unknown_plan || r == ImportReason::unknown_account
          || r == ImportReason::unknown_key || r == ImportReason::anchor_in_closed_date
-         || r == ImportReason::conflicting_content;
+         || r == ImportReason::conflicting_content || r == ImportReason::effective_in_closed_date
+         || r == ImportReason::drops_status;
 }
 
 // One data record through `parse`; an accepted row is checked and re-parsed
@@ -325,6 +369,9 @@ void read_import(std::string_view bytes, std::size_t record_bytes_max)
     }
     if (headers[3]) {
       check_record<PaymentResultRow>(*headers[3], record, parse_payment_result_row);
+    }
+    if (headers[4]) {
+      check_record<RateRule>(*headers[4], record, parse_rate_row);
     }
   }
   check(!reader.next(record));

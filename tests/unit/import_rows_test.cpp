@@ -28,6 +28,8 @@ const std::string k_account_header =
   "max_recharges_per_day";
 const std::string k_purchase_header = "purchase_id,account_id,purchased_at,credits,amount_cents";
 const std::string k_payment_header = "idempotency_key,status,provider_ref,failure_reason";
+const std::string k_rate_header =
+  "effective_from,channel,unit_size,min_units,credits_per_unit,charged_statuses,free_statuses";
 
 CsvRecord record_of(const std::string& text)
 {
@@ -132,7 +134,10 @@ TEST(ImportRowsTest, ReasonCodesRoundTripAndAreDistinct)
                     R::unknown_account,
                     R::unknown_key,
                     R::anchor_in_closed_date,
-                    R::conflicting_content };
+                    R::conflicting_content,
+                    R::bad_channel,
+                    R::effective_in_closed_date,
+                    R::drops_status };
   std::set<std::string_view> codes;
   for (const R r : all) {
     EXPECT_EQ(parse_import_reason(to_string(r)), r) << to_string(r);
@@ -591,6 +596,193 @@ TEST(ImportRowsTest, BadPaymentResultRowsAreRejectedWithTheFirstReason)
   };
   expect_bad<PaymentResultRow>(
     header_of(k_payment_result_format, k_payment_header), cases, parse_payment_result_row);
+}
+
+// ---------------------------------------------------------------- rates
+
+RateRule rule(Channel channel,
+              const char* from,
+              long long unit_size,
+              long long min_units,
+              long long per_unit,
+              std::vector<std::string> charged,
+              std::vector<std::string> free)
+{
+  return { channel,
+           *parse_rate_effective_from(from),
+           unit_basis_of(channel),
+           unit_size,
+           min_units,
+           per_unit,
+           std::move(charged),
+           std::move(free) };
+}
+
+TEST(ImportRowsTest, RateRowsAreReadExactly)
+{
+  const std::vector<Good<RateRule>> cases = {
+    // SPEC 18's default card, 0001-01-01 read as the card's beginning.
+    { "the default sms row",
+      "0001-01-01,sms,160,1,1,sent;delivered,failed",
+      rule(Channel::sms, "1970-01-01", 160, 1, 1, { "sent", "delivered" }, { "failed" }) },
+    { "the default mms row",
+      "0001-01-01,mms,1600,1,2,sent;delivered,failed",
+      rule(Channel::mms, "1970-01-01", 1600, 1, 2, { "sent", "delivered" }, { "failed" }) },
+    { "the default voice row",
+      "0001-01-01,voice,60,0,1,completed,no_answer;busy;failed",
+      rule(Channel::voice,
+           "1970-01-01",
+           60,
+           0,
+           1,
+           { "completed" },
+           { "no_answer", "busy", "failed" }) },
+    { "ringless: unit_size empty, stored as 1",
+      "0001-01-01,ringless,,1,2,delivered,failed",
+      rule(Channel::ringless, "1970-01-01", 1, 1, 2, { "delivered" }, { "failed" }) },
+    { "a price change from a date",
+      "2026-12-01,sms,160,1,2,sent;delivered,failed;undelivered",
+      rule(Channel::sms,
+           "2026-12-01",
+           160,
+           1,
+           2,
+           { "sent", "delivered" },
+           { "failed", "undelivered" }) },
+    { "every status free, no charged one",
+      "2026-12-01,voice,60,0,1,,completed;failed",
+      rule(Channel::voice, "2026-12-01", 60, 0, 1, {}, { "completed", "failed" }) },
+    { "no free status",
+      "2026-12-01,mms,1600,1,2,sent,",
+      rule(Channel::mms, "2026-12-01", 1600, 1, 2, { "sent" }, {}) },
+    { "the largest values and a 32-character status",
+      "9999-12-31,voice,100000,100000,10000," + std::string(32, 's') + ",",
+      rule(Channel::voice,
+           "9999-12-31",
+           k_rate_unit_size_max,
+           k_rate_min_units_max,
+           k_rate_credits_per_unit_max,
+           { std::string(32, 's') },
+           {}) },
+    { "zero credits per unit, every status character",
+      "2026-12-01,sms,1,0,0,Az09._:-,x",
+      rule(Channel::sms, "2026-12-01", 1, 0, 0, { "Az09._:-" }, { "x" }) },
+  };
+  expect_good(header_of(k_rate_format, k_rate_header), cases, parse_rate_row);
+  // Columns in another order.
+  const std::vector<Good<RateRule>> reordered = {
+    { "reordered",
+      "failed,sent,2,1,160,sms,2026-12-01",
+      rule(Channel::sms, "2026-12-01", 160, 1, 2, { "sent" }, { "failed" }) },
+  };
+  expect_good(header_of(k_rate_format,
+                        "free_statuses,charged_statuses,credits_per_unit,min_units,unit_size,"
+                        "channel,effective_from"),
+              reordered,
+              parse_rate_row);
+}
+
+TEST(ImportRowsTest, BadRateRowsAreRejectedWithTheFirstReason)
+{
+  const std::string tail = ",160,1,1,sent,failed"; // after effective_from,channel
+  const std::vector<Bad> cases = {
+    { "a stray quote", "2026-12-01,\"sms\"x" + tail, { R::bad_csv, "bad_quote" } },
+    { "invalid UTF-8", "2026-12-01,sms,160,1,1,s\xE9nt,failed", { R::invalid_utf8, "" } },
+    { "too few cells",
+      "2026-12-01,sms,160,1,1,sent",
+      { R::bad_column_count, "6 fields, header has 7" } },
+    { "no date", ",sms" + tail, { R::bad_date, "effective_from '' (YYYY-MM-DD, UTC)" } },
+    { "2026-02-30",
+      "2026-02-30,sms" + tail,
+      { R::bad_date, "effective_from '2026-02-30' (YYYY-MM-DD, UTC)" } },
+    { "year 1 other than the beginning",
+      "0001-01-02,sms" + tail,
+      { R::bad_date, "effective_from '0001-01-02' (YYYY-MM-DD, UTC)" } },
+    { "an instant",
+      "2026-12-01T00:00:00Z,sms" + tail,
+      { R::bad_date, "effective_from '2026-12-01T00:00:00Z' (YYYY-MM-DD, UTC)" } },
+    { "the date is checked first",
+      "x,fax,x,x,x,;,;",
+      { R::bad_date, "effective_from 'x' (YYYY-MM-DD, UTC)" } },
+    { "fax",
+      "2026-12-01,fax" + tail,
+      { R::bad_channel, "channel 'fax' (sms, mms, voice or ringless)" } },
+    { "SMS",
+      "2026-12-01,SMS" + tail,
+      { R::bad_channel, "channel 'SMS' (sms, mms, voice or ringless)" } },
+    { "no unit_size", "2026-12-01,sms,,1,1,sent,failed", { R::missing_field, "unit_size" } },
+    { "unit_size 0", "2026-12-01,sms,0,1,1,sent,failed", { R::out_of_range, "unit_size '0'" } },
+    { "unit_size too large",
+      "2026-12-01,voice,100001,1,1,completed,failed",
+      { R::out_of_range, "unit_size '100001'" } },
+    { "unit_size a fraction",
+      "2026-12-01,sms,1.5,1,1,sent,failed",
+      { R::bad_number, "unit_size '1.5'" } },
+    { "a unit_size for ringless",
+      "2026-12-01,ringless,1,1,2,delivered,failed",
+      { R::out_of_range, "unit_size '1' must be empty for ringless" } },
+    { "no min_units", "2026-12-01,sms,160,,1,sent,failed", { R::missing_field, "min_units" } },
+    { "negative min_units",
+      "2026-12-01,sms,160,-1,1,sent,failed",
+      { R::out_of_range, "min_units '-1'" } },
+    { "min_units too large",
+      "2026-12-01,sms,160,100001,1,sent,failed",
+      { R::out_of_range, "min_units '100001'" } },
+    { "no credits_per_unit",
+      "2026-12-01,sms,160,1,,sent,failed",
+      { R::missing_field, "credits_per_unit" } },
+    { "credits_per_unit too large",
+      "2026-12-01,sms,160,1,10001,sent,failed",
+      { R::out_of_range, "credits_per_unit '10001'" } },
+    { "credits_per_unit beyond 64 bits",
+      "2026-12-01,sms,160,1,99999999999999999999,sent,failed",
+      { R::out_of_range, "credits_per_unit '99999999999999999999'" } },
+    { "SQL in a number",
+      "2026-12-01,sms,160,1,\"1; DROP TABLE rate_card\",sent,failed",
+      { R::bad_number, "credits_per_unit '1; DROP TABLE rate_card'" } },
+    { "an empty status",
+      "2026-12-01,sms,160,1,1,sent;;delivered,failed",
+      { R::bad_status,
+        "charged_statuses 'sent;;delivered': '' is not a status (1-32 characters of "
+        "A-Za-z0-9._:-)" } },
+    { "a trailing separator",
+      "2026-12-01,sms,160,1,1,sent;,failed",
+      { R::bad_status,
+        "charged_statuses 'sent;': '' is not a status (1-32 characters of A-Za-z0-9._:-)" } },
+    { "a comma in a status",
+      "2026-12-01,sms,160,1,1,\"sent,delivered\",failed",
+      { R::bad_status,
+        "charged_statuses 'sent,delivered': 'sent,delivered' is not a status (1-32 characters of "
+        "A-Za-z0-9._:-)" } },
+    { "a space",
+      "2026-12-01,sms,160,1,1,sent,no answer",
+      { R::bad_status,
+        "free_statuses 'no answer': 'no answer' is not a status (1-32 characters of "
+        "A-Za-z0-9._:-)" } },
+    { "SQL in a status",
+      "2026-12-01,sms,160,1,1,\"sent'; --\",failed",
+      { R::bad_status,
+        "charged_statuses 'sent'; --': 'sent'' is not a status (1-32 characters of "
+        "A-Za-z0-9._:-)" } },
+    { "a 33-character status",
+      "2026-12-01,sms,160,1,1," + std::string(33, 's') + ",failed",
+      { R::bad_status,
+        "charged_statuses '" + std::string(33, 's') + "': '" + std::string(33, 's')
+          + "' is not a status (1-32 characters of A-Za-z0-9._:-)" } },
+    { "a status twice",
+      "2026-12-01,sms,160,1,1,sent;sent,failed",
+      { R::bad_status, "charged_statuses 'sent;sent': 'sent' twice" } },
+    { "a status charged and free",
+      "2026-12-01,sms,160,1,1,sent;failed,failed",
+      { R::bad_status, "'failed' is both charged and free" } },
+    { "no status at all",
+      "2026-12-01,sms,160,1,1,,",
+      { R::missing_field, "charged_statuses and free_statuses are both empty" } },
+    { "a list over 200 bytes",
+      "2026-12-01,sms,160,1,1,sent," + std::string(201, 'f'),
+      { R::out_of_range, "free_statuses longer than 200 characters" } },
+  };
+  expect_bad<RateRule>(header_of(k_rate_format, k_rate_header), cases, parse_rate_row);
 }
 
 } // namespace
