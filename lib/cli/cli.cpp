@@ -22,7 +22,8 @@ Nightly batch billing for prepaid messaging credits.
 
 Commands:
   migrate                                 create or upgrade the database schema
-  import plans|accounts|purchases FILE    load CSV reference data (idempotent)
+  import plans|accounts|purchases|rates FILE
+                                          load CSV reference data (idempotent)
   ingest FILE...                          ingest usage logs
   run [--date D | --from D1 --to D2] [--dry-run]
                                           close business dates (default: yesterday)

@@ -34,12 +34,13 @@ int cmd_migrate(const CommandContext& ctx, const CommandArgs& args)
 int cmd_import(const CommandContext& ctx, const CommandArgs& args)
 {
   po::options_description options("Options");
-  options.add_options()("kind", po::value<std::string>()->required(), "plans|accounts|purchases")(
+  options.add_options()(
+    "kind", po::value<std::string>()->required(), "plans|accounts|purchases|rates")(
     "file", po::value<std::string>()->required(), "CSV file");
   po::positional_options_description positional;
   positional.add("kind", 1).add("file", 1);
-  const auto vm =
-    parse_command(ctx, args, "billing import plans|accounts|purchases FILE", options, positional);
+  const auto vm = parse_command(
+    ctx, args, "billing import plans|accounts|purchases|rates FILE", options, positional);
   if (!vm) {
     return 0;
   }
@@ -51,8 +52,11 @@ int cmd_import(const CommandContext& ctx, const CommandArgs& args)
     kind = ImportKind::accounts;
   } else if (kind_text == "purchases") {
     kind = ImportKind::purchases;
+  } else if (kind_text == "rates") {
+    kind = ImportKind::rates;
   } else {
-    throw UsageError("import: unknown kind '" + kind_text + "' (plans, accounts or purchases)");
+    throw UsageError("import: unknown kind '" + kind_text
+                     + "' (plans, accounts, purchases or rates)");
   }
   const std::string file = (*vm)["file"].as<std::string>();
   auto db = ctx.open_database(SchemaCheck::require_current);
@@ -63,7 +67,11 @@ int cmd_import(const CommandContext& ctx, const CommandArgs& args)
   }
   *ctx.out << "import " << kind_text << " " << file << ": " << r.rows << " rows, " << r.inserted
            << " inserted, " << r.updated << " updated, " << r.unchanged << " unchanged, "
-           << r.rejected.size() << " rejected\n";
+           << r.rejected.size() << " rejected";
+  if (kind == ImportKind::rates) {
+    *ctx.out << ", " << r.rerated << " events re-rated";
+  }
+  *ctx.out << "\n";
   return 0;
 }
 

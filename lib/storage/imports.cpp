@@ -5,6 +5,7 @@
 #include "ingest/csv_reader.hpp"
 #include "ops/time_zones.hpp"
 #include "storage/day_store.hpp"
+#include "storage/rate_import.hpp"
 #include "util/assert.hpp"
 #include "util/errors.hpp"
 #include "util/files.hpp"
@@ -701,6 +702,8 @@ ImportReport import_csv(Database& db, ImportKind kind, const std::string& path, 
       return import_with<AccountStore>(db, path, now);
     case ImportKind::purchases:
       return import_with<PurchaseStore>(db, path, now);
+    case ImportKind::rates:
+      return import_rates(db, path, now);
   }
   throw std::logic_error("unknown import kind");
 }

@@ -1,10 +1,9 @@
-// `billing import plans|accounts|purchases FILE`: loads the spec's CSV
-// formats (SPEC section 9). Idempotent by id: a row equal to what is stored
-// changes nothing; a row that differs is rejected with its line and reason
-// (except an account's auto-recharge settings, which may be updated), and the
-// other rows go in. A file whose header is not the declared format changes
-// nothing and is an InputError (exit 65). Rows are parsed and validated by
-// lib/ingest/import_rows; this unit does the database work, every value
+// `billing import plans|accounts|purchases|rates FILE`: loads the spec's CSV
+// formats (SPEC section 9; rates: SPEC 18, storage/rate_import). Idempotent by id: a row equal to
+// what is stored changes nothing; a row that differs is rejected with its line and reason (except
+// an account's auto-recharge settings, which may be updated), and the other rows go in. A file
+// whose header is not the declared format changes nothing and is an InputError (exit 65). Rows are
+// parsed and validated by lib/ingest/import_rows; this unit does the database work, every value
 // bound (or sent through MultiRowInsert).
 #pragma once
 
@@ -21,7 +20,8 @@ enum class ImportKind
 {
   plans,
   accounts,
-  purchases
+  purchases,
+  rates // SPEC 18; storage/rate_import
 };
 
 // A rejected row. Decisions are taken on `code`; `reason` is its printed
@@ -45,6 +45,7 @@ struct ImportReport
   long long inserted = 0;
   long long updated = 0;
   long long unchanged = 0;
+  long long rerated = 0; // rates: stored events of open dates whose charge changed
   std::vector<ImportRowReject> rejected;
 };
 

@@ -62,9 +62,9 @@ std::string joined(const std::vector<std::string>& statuses)
 // Writes RateCard::defaults() into an empty rate_card table, in the text
 // forms load_rate_card() reads (statuses joined by ','). A table that holds
 // rows keeps them: databases migrated before the seed moved here hold these
-// very rows, written by 001_init.sql. Every rule stays effective from
-// 1970-01-01; SPEC 18's 0001-01-01 and imported cards are the work of
-// `billing import rates`, which will version the card.
+// very rows, written by 001_init.sql. Every rule is effective from
+// 1970-01-01, which `billing import rates` reads SPEC 18's 0001-01-01 as;
+// later rows come from that import (storage/rate_import).
 void seed_default_rate_card(Database& db)
 {
   Transaction tx(db);

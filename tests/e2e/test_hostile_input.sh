@@ -2,8 +2,8 @@
 # Hostile input (SPEC 5, 9, 10; docs/decisions.md "Input"): SQL
 # metacharacters, quotes, backslashes, NUL and control bytes, invalid UTF-8,
 # formula text, 100 KB values, enormous and negative numbers and impossible or
-# far-future dates in every CSV field of the plans, accounts, purchases and
-# usage files, each hostile row between good ones; then hostile files (empty,
+# far-future dates in every CSV field of the plans, accounts, purchases,
+# rates and usage files, each hostile row between good ones; then hostile files (empty,
 # a directory, missing, garbage, header only, hostile file names, a ~200 MB
 # single line).
 #
@@ -92,7 +92,7 @@ python3 - hostile <<'EOF'
 # row; and hostile/KIND-CATEGORY.good (the good rows' ids) and, for plans,
 # .names (plan_id and hex of each accepted-looking name, to check it is
 # stored byte for byte).
-import json, os, sys
+import datetime, json, os, sys
 out = sys.argv[1]
 CATS = {
     "sql": [b"'; DROP TABLE accounts; --", b"\" OR 1=1", b"\" OR \"\"=\"", b"1' OR '1'='1",
@@ -124,6 +124,11 @@ KINDS = {
                                b"0", b"0", b"0", b"1"]),
     "purchases": (b"purchase_id,account_id,purchased_at,credits,amount_cents",
                   lambda c, n: [b"u-%s-%d" % (c, n), b"1", b"2026-11-02T08:00:00Z", b"10", b"15"]),
+    # A rate card row per date from 2027-01-01 (after every date the test
+    # closes), each listing the sms statuses of the row before it.
+    "rates": (b"effective_from,channel,unit_size,min_units,credits_per_unit,charged_statuses,free_statuses",
+              lambda c, n: [(datetime.date(2027, 1, 1) + datetime.timedelta(days=n)).isoformat().encode(),
+                            b"sms", b"160", b"1", b"1", b"sent;delivered", b"failed"]),
     "usage": (b"event_id,account_id,channel,occurred_at,status,chars,duration_s,platform_credits",
               lambda c, n: [b"e-%s-%d" % (c, n), b"1", b"sms",
                             b"2026-11-02T%02d:%02d:%02dZ" % (n // 3600, n // 60 % 60, n % 60),
@@ -173,10 +178,10 @@ print(f"{len(missing)} of {len(want)} missing: {missing[:5]}" if missing else ""
 EOF
 }
 
-declare -A kind_id=([plans]=plan_id [accounts]=account_id [purchases]=purchase_id [usage]=event_id)
-declare -A kind_table=([plans]=plans [accounts]=accounts [purchases]=purchases [usage]=usage_events)
+declare -A kind_id=([plans]=plan_id [accounts]=account_id [purchases]=purchase_id [rates]=effective_from [usage]=event_id)
+declare -A kind_table=([plans]=plans [accounts]=accounts [purchases]=purchases [rates]=rate_card [usage]=usage_events)
 hostile_rows=0
-for kind in plans accounts purchases usage; do
+for kind in plans accounts purchases rates usage; do
   for cat in sql formula bytes long numbers dates; do
     f=hostile/$kind-$cat.csv
     rows=$(awk -v b="$kind-$cat" '$1 == b {print $2}' hostile/rows.txt)

@@ -1,0 +1,274 @@
+#include "storage/rate_import.hpp"
+
+#include "domain/calendar.hpp"
+#include "domain/rating.hpp"
+#include "ingest/csv_reader.hpp"
+#include "ingest/import_rows.hpp"
+#include "storage/day_store.hpp"
+#include "storage/rows.hpp"
+#include "storage/usage_store.hpp"
+#include "util/errors.hpp"
+#include "util/files.hpp"
+
+#include <algorithm>
+#include <fstream>
+#include <map>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <variant>
+#include <vector>
+
+namespace billing {
+
+namespace {
+
+std::string joined(const std::vector<std::string>& statuses, std::string_view separator)
+{
+  std::string out;
+  for (const std::string& status : statuses) {
+    out += out.empty() ? "" : separator;
+    out += status;
+  }
+  return out;
+}
+
+std::vector<std::string> sorted(std::vector<std::string> list)
+{
+  std::sort(list.begin(), list.end());
+  return list;
+}
+
+// The latest date with books: the last closed date, or a later one that a
+// stopped run has closed for some accounts (their state is of that date).
+std::optional<Date> latest_date_with_books(Database& db)
+{
+  std::optional<Date> out = last_completed_date(db);
+  soci::rowset<soci::row> rows = db.sql().prepare << "SELECT MAX(state_date) FROM account_state";
+  for (const auto& r : rows) {
+    if (const auto text = as_opt_str(r, 0)) {
+      const std::optional<Date> d = parse_date(*text);
+      if (!d) {
+        throw std::runtime_error("stored account state has the date '" + *text + "'");
+      }
+      if (!out || *d > *out) {
+        out = d;
+      }
+    }
+  }
+  return out;
+}
+
+// The first column in which `row` differs from `stored` (same channel and
+// effective_from), as the detail of a conflicting_content; nullopt: equal.
+std::optional<std::string> first_difference(const RateRule& stored, const RateRule& row)
+{
+  const auto differs = [](std::string_view column, const std::string& was, const std::string& is) {
+    return "conflicts with the stored rate card row: " + std::string(column) + " is " + was
+           + ", the file says " + is;
+  };
+  if (stored.unit_size != row.unit_size) {
+    return differs("unit_size", std::to_string(stored.unit_size), std::to_string(row.unit_size));
+  }
+  if (stored.min_units != row.min_units) {
+    return differs("min_units", std::to_string(stored.min_units), std::to_string(row.min_units));
+  }
+  if (stored.credits_per_unit != row.credits_per_unit) {
+    return differs("credits_per_unit",
+                   std::to_string(stored.credits_per_unit),
+                   std::to_string(row.credits_per_unit));
+  }
+  if (sorted(stored.charged_statuses) != sorted(row.charged_statuses)) {
+    return differs("charged_statuses",
+                   "'" + joined(stored.charged_statuses, ";") + "'",
+                   "'" + joined(row.charged_statuses, ";") + "'");
+  }
+  if (sorted(stored.free_statuses) != sorted(row.free_statuses)) {
+    return differs("free_statuses",
+                   "'" + joined(stored.free_statuses, ";") + "'",
+                   "'" + joined(row.free_statuses, ";") + "'");
+  }
+  return std::nullopt;
+}
+
+void insert_rule(Database& db, const RateRule& rule)
+{
+  const std::string channel(to_string(rule.channel));
+  const std::string effective_from = format_date(rule.effective_from);
+  const std::string basis(to_string(rule.basis));
+  const std::string charged = joined(rule.charged_statuses, ",");
+  const std::string free = joined(rule.free_statuses, ",");
+  db.sql() << "INSERT INTO rate_card (channel, effective_from, basis, unit_size, min_units, "
+              "credits_per_unit, charged_statuses, free_statuses) VALUES (:channel, :from, "
+              ":basis, :unit_size, :min_units, :credits_per_unit, :charged, :free)",
+    soci::use(channel), soci::use(effective_from), soci::use(basis), soci::use(rule.unit_size),
+    soci::use(rule.min_units), soci::use(rule.credits_per_unit), soci::use(charged),
+    soci::use(free);
+}
+
+// Rates again the events of open dates (charged after `latest`) of each
+// channel from the earliest new row's effective_from on, with `card`, and
+// writes the units and credits that changed. Returns how many changed.
+long long rerate_open_events(Database& db,
+                             const RateCard& card,
+                             const std::map<Channel, Date>& from_by_channel,
+                             const std::optional<Date>& latest)
+{
+  struct Change
+  {
+    std::string event_id;
+    long long units = 0;
+    long long credits = 0;
+  };
+  std::vector<Change> changes;
+  // Every date text is after "" (dates are YYYY-MM-DD): no closed date, all events.
+  const std::string after = latest ? format_date(*latest) : std::string();
+  for (const auto& [channel, from] : from_by_channel) {
+    const std::string channel_text(to_string(channel));
+    const std::string from_text = format_date(from);
+    soci::rowset<soci::row> rows =
+      (db.sql().prepare << "SELECT event_id, occurred_date, status, chars, duration_s, units, "
+                           "credits FROM usage_events WHERE charged_date > :after AND channel = "
+                           ":channel AND occurred_date >= :from",
+       soci::use(after),
+       soci::use(channel_text),
+       soci::use(from_text));
+    for (const auto& r : rows) {
+      const std::string event_id = as_str(r, 0);
+      const std::optional<Date> occurred = parse_date(as_str(r, 1));
+      const std::string status = as_str(r, 2);
+      const RateRule* rule = occurred ? card.rule_for(channel, *occurred) : nullptr;
+      if (!rule || !rule->lists(status)) {
+        // drops_status keeps every accepted status listed: a broken invariant.
+        throw std::logic_error("re-rating event " + event_id
+                               + ": no rate card row lists its status '" + status + "'");
+      }
+      long long quantity = 0;
+      if (rule->basis == UnitBasis::characters) {
+        quantity = as_opt_ll(r, 3).value_or(0);
+      } else if (rule->basis == UnitBasis::seconds) {
+        quantity = as_opt_ll(r, 4).value_or(0);
+      }
+      const Rating rating = rate(*rule, status, quantity);
+      if (rating.units != as_ll(r, 5) || rating.credits.n != as_ll(r, 6)) {
+        changes.push_back({ event_id, rating.units, rating.credits.n });
+      }
+    }
+  }
+  if (changes.empty()) {
+    return 0;
+  }
+  Change bound;
+  soci::statement update(db.sql());
+  update.exchange(soci::use(bound.units, "units"));
+  update.exchange(soci::use(bound.credits, "credits"));
+  update.exchange(soci::use(bound.event_id, "event_id"));
+  update.alloc();
+  update.prepare(
+    "UPDATE usage_events SET units = :units, credits = :credits WHERE event_id = :event_id");
+  update.define_and_bind();
+  for (const Change& c : changes) {
+    bound = c;
+    update.execute(true);
+  }
+  return static_cast<long long>(changes.size());
+}
+
+} // namespace
+
+ImportReport import_rates(Database& db, const std::string& path, Instant /*now*/)
+{
+  const ImportFormat& format = k_rate_format;
+  require_regular_file(path);
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    throw InputError("cannot read " + path);
+  }
+  CsvReader reader(in);
+  CsvRecord record;
+  if (!reader.next(record)) {
+    throw InputError(path + ": empty file, expected a " + std::string(format.what) + " CSV header");
+  }
+  auto header_or = ImportHeader::from_record(format, record);
+  if (const auto* message = std::get_if<std::string>(&header_or)) {
+    throw InputError(path + ":" + std::to_string(record.line) + ": not a "
+                     + std::string(format.what) + " file: " + *message);
+  }
+  const ImportHeader& header = std::get<ImportHeader>(header_or);
+  struct Parsed
+  {
+    long long line;
+    ImportResult<RateRule> row;
+  };
+  std::vector<Parsed> parsed;
+  while (reader.next(record)) {
+    parsed.push_back({ record.line, parse_rate_row(header, record) });
+  }
+
+  ImportReport report;
+  report.rows = static_cast<long long>(parsed.size());
+  Transaction tx(db);
+  std::vector<RateRule> rules = load_rate_card(db).rules();
+  const std::optional<Date> latest = latest_date_with_books(db);
+  std::map<Channel, Date> from_by_channel;
+  for (const Parsed& p : parsed) {
+    if (const auto* bad = std::get_if<ImportRejection>(&p.row)) {
+      report.rejected.push_back(make_row_reject(p.line, *bad));
+      continue;
+    }
+    const RateRule& row = std::get<RateRule>(p.row);
+    const auto same_key = std::find_if(rules.begin(), rules.end(), [&](const RateRule& r) {
+      return r.channel == row.channel && r.effective_from == row.effective_from;
+    });
+    if (same_key != rules.end()) {
+      if (const auto conflict = first_difference(*same_key, row)) {
+        report.rejected.push_back(
+          make_row_reject(p.line, { ImportReason::conflicting_content, *conflict }));
+      } else {
+        ++report.unchanged;
+      }
+      continue;
+    }
+    if (latest && row.effective_from <= *latest) {
+      report.rejected.push_back(
+        make_row_reject(p.line,
+                        { ImportReason::effective_in_closed_date,
+                          "effective_from " + format_date(row.effective_from)
+                            + " is not after the last closed date " + format_date(*latest) }));
+      continue;
+    }
+    const RateCard card(rules);
+    if (const RateRule* before = card.rule_for(row.channel, row.effective_from.prev())) {
+      std::vector<std::string> dropped;
+      for (const auto* list : { &before->charged_statuses, &before->free_statuses }) {
+        for (const std::string& status : *list) {
+          if (!row.lists(status)) {
+            dropped.push_back(status);
+          }
+        }
+      }
+      if (!dropped.empty()) {
+        report.rejected.push_back(make_row_reject(
+          p.line,
+          { ImportReason::drops_status,
+            "'" + joined(dropped, ";") + "' of the " + std::string(to_string(row.channel))
+              + " row from " + format_date(before->effective_from) + " is not listed" }));
+        continue;
+      }
+    }
+    insert_rule(db, row);
+    rules.push_back(row);
+    const auto [it, fresh] = from_by_channel.emplace(row.channel, row.effective_from);
+    if (!fresh) {
+      it->second = std::min(it->second, row.effective_from);
+    }
+    ++report.inserted;
+  }
+  if (!from_by_channel.empty()) {
+    report.rerated = rerate_open_events(db, RateCard(rules), from_by_channel, latest);
+  }
+  tx.commit();
+  return report;
+}
+
+} // namespace billing
