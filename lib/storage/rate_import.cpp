@@ -106,9 +106,36 @@ void insert_rule(Database& db, const RateRule& rule)
     soci::use(free);
 }
 
+// The next key value after `after` of a column of usage_events, by an index
+// seek along its key (ORDER BY and LIMIT: both databases walk the key and
+// stop); nullopt past the last. `query` binds :after.
+std::optional<std::string> next_text(Database& db, const char* query, const std::string& after)
+{
+  soci::rowset<soci::row> rows = (db.sql().prepare << query, soci::use(after));
+  for (const auto& r : rows) {
+    return as_str(r, 0);
+  }
+  return std::nullopt;
+}
+
+std::optional<long long> next_block(Database& db, const std::string& day, long long after)
+{
+  soci::rowset<soci::row> rows =
+    (db.sql().prepare << "SELECT account_block FROM usage_events WHERE charged_date = :day AND "
+                         "account_block > :after ORDER BY account_block LIMIT 1",
+     soci::use(day),
+     soci::use(after));
+  for (const auto& r : rows) {
+    return as_ll(r, 0);
+  }
+  return std::nullopt;
+}
+
 // Rates again the events of open dates (charged after `latest`) of each
 // channel from the earliest new row's effective_from on, with `card`, and
-// writes the units and credits that changed. Returns how many changed.
+// writes the units and credits that changed. Reads one charge date and
+// account block at a time (the run's unit; MySQL's client holds a whole
+// result). Returns how many events changed.
 long long rerate_open_events(Database& db,
                              const RateCard& card,
                              const std::map<Channel, Date>& from_by_channel,
@@ -120,44 +147,6 @@ long long rerate_open_events(Database& db,
     long long units = 0;
     long long credits = 0;
   };
-  std::vector<Change> changes;
-  // Every date text is after "" (dates are YYYY-MM-DD): no closed date, all events.
-  const std::string after = latest ? format_date(*latest) : std::string();
-  for (const auto& [channel, from] : from_by_channel) {
-    const std::string channel_text(to_string(channel));
-    const std::string from_text = format_date(from);
-    soci::rowset<soci::row> rows =
-      (db.sql().prepare << "SELECT event_id, occurred_date, status, chars, duration_s, units, "
-                           "credits FROM usage_events WHERE charged_date > :after AND channel = "
-                           ":channel AND occurred_date >= :from",
-       soci::use(after),
-       soci::use(channel_text),
-       soci::use(from_text));
-    for (const auto& r : rows) {
-      const std::string event_id = as_str(r, 0);
-      const std::optional<Date> occurred = parse_date(as_str(r, 1));
-      const std::string status = as_str(r, 2);
-      const RateRule* rule = occurred ? card.rule_for(channel, *occurred) : nullptr;
-      if (!rule || !rule->lists(status)) {
-        // drops_status keeps every accepted status listed: a broken invariant.
-        throw std::logic_error("re-rating event " + event_id
-                               + ": no rate card row lists its status '" + status + "'");
-      }
-      long long quantity = 0;
-      if (rule->basis == UnitBasis::characters) {
-        quantity = as_opt_ll(r, 3).value_or(0);
-      } else if (rule->basis == UnitBasis::seconds) {
-        quantity = as_opt_ll(r, 4).value_or(0);
-      }
-      const Rating rating = rate(*rule, status, quantity);
-      if (rating.units != as_ll(r, 5) || rating.credits.n != as_ll(r, 6)) {
-        changes.push_back({ event_id, rating.units, rating.credits.n });
-      }
-    }
-  }
-  if (changes.empty()) {
-    return 0;
-  }
   Change bound;
   soci::statement update(db.sql());
   update.exchange(soci::use(bound.units, "units"));
@@ -167,11 +156,59 @@ long long rerate_open_events(Database& db,
   update.prepare(
     "UPDATE usage_events SET units = :units, credits = :credits WHERE event_id = :event_id");
   update.define_and_bind();
-  for (const Change& c : changes) {
-    bound = c;
-    update.execute(true);
+
+  long long changed = 0;
+  std::vector<Change> changes;
+  // Every date text is after "" (dates are YYYY-MM-DD): no closed date, all events.
+  std::optional<std::string> day = latest ? format_date(*latest) : std::string();
+  while ((day = next_text(db,
+                          "SELECT charged_date FROM usage_events WHERE charged_date > :after "
+                          "ORDER BY charged_date LIMIT 1",
+                          *day))) {
+    for (std::optional<long long> block = next_block(db, *day, -1); block;
+         block = next_block(db, *day, *block)) {
+      changes.clear();
+      soci::rowset<soci::row> rows =
+        (db.sql().prepare << "SELECT event_id, channel, occurred_date, status, chars, duration_s, "
+                             "units, credits FROM usage_events WHERE charged_date = :day AND "
+                             "account_block = :block",
+         soci::use(*day),
+         soci::use(*block));
+      for (const auto& r : rows) {
+        const std::optional<Channel> channel = parse_channel(as_str(r, 1));
+        const auto from = channel ? from_by_channel.find(*channel) : from_by_channel.end();
+        const std::string occurred_text = as_str(r, 2);
+        const std::optional<Date> occurred = parse_date(occurred_text);
+        if (from == from_by_channel.end() || !occurred || *occurred < from->second) {
+          continue;
+        }
+        const std::string event_id = as_str(r, 0);
+        const std::string status = as_str(r, 3);
+        const RateRule* rule = card.rule_for(*channel, *occurred);
+        if (!rule || !rule->lists(status)) {
+          // drops_status keeps every accepted status listed: a broken invariant.
+          throw std::logic_error("re-rating event " + event_id
+                                 + ": no rate card row lists its status '" + status + "'");
+        }
+        long long quantity = 0;
+        if (rule->basis == UnitBasis::characters) {
+          quantity = as_opt_ll(r, 4).value_or(0);
+        } else if (rule->basis == UnitBasis::seconds) {
+          quantity = as_opt_ll(r, 5).value_or(0);
+        }
+        const Rating rating = rate(*rule, status, quantity);
+        if (rating.units != as_ll(r, 6) || rating.credits.n != as_ll(r, 7)) {
+          changes.push_back({ event_id, rating.units, rating.credits.n });
+        }
+      }
+      for (const Change& c : changes) {
+        bound = c;
+        update.execute(true);
+      }
+      changed += static_cast<long long>(changes.size());
+    }
   }
-  return static_cast<long long>(changes.size());
+  return changed;
 }
 
 } // namespace

@@ -254,6 +254,32 @@ TEST_P(RateImportTest, OpenDatesAreRatedAgainAndClosedDatesNever)
             events);
 }
 
+TEST_P(RateImportTest, EveryOpenDateAndAccountBlockIsRatedAgain)
+{
+  // Account 9000 is in block 2 (ids / 4096), account 1 in block 0.
+  ASSERT_TRUE(import_csv(*db,
+                         ImportKind::accounts,
+                         file("more.csv",
+                              "account_id,plan_id,cycle_anchor,auto_recharge,recharge_threshold,"
+                              "recharge_credits,max_recharges_per_day\n9000,BASIC,2026-11-01,0,0,"
+                              "0,1\n"),
+                         k_now)
+                .rejected.empty());
+  ASSERT_EQ(ingest("u.csv",
+                   "p,1,sms,2026-11-12T10:00:00Z,sent,200,,\n"
+                   "q,9000,sms,2026-11-12T10:00:00Z,sent,200,,\n"
+                   "r,1,sms,2026-11-14T10:00:00Z,sent,200,,\n"
+                   "s,9000,sms,2026-11-15T10:00:00Z,sent,200,,\n"
+                   "t,9000,sms,2026-11-11T10:00:00Z,sent,200,,\n"
+                   "m,9000,mms,2026-11-15T10:00:00Z,sent,200,,\n")
+              .accepted,
+            6);
+  const ImportReport r = rates("p.csv", "2026-11-12,sms,160,1,3,sent;delivered,failed\n");
+  EXPECT_EQ(r.rerated, 4);
+  EXPECT_EQ(dump(*db, "SELECT event_id, credits FROM usage_events ORDER BY event_id"),
+            "'m','2'\n'p','6'\n'q','6'\n'r','6'\n's','6'\n't','2'\n");
+}
+
 TEST_P(RateImportTest, ADateAStoppedRunClosedForSomeAccountsCountsAsClosed)
 {
   run_to("2026-11-10");
