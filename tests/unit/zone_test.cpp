@@ -286,6 +286,41 @@ TEST(ZoneTest, AnAccountTakesPartFromTheUtcDateThatHoldsItsFirstCycleStart)
   }
 }
 
+// SPEC 14 and 16: a plan change or cancellation takes effect at T_E, the
+// local midnight of its effective_date (00:00Z for UTC), by the same rule as
+// a cycle start; `billing import changes` (issue 15) will place it so.
+TEST(ZoneTest, PlanChangeEffectiveDateStartsAtItsLocalMidnight)
+{
+  const struct
+  {
+    const char* zone;
+    const char* effective_date;
+    const char* t_e;
+  } cases[] = {
+    { "UTC", "2026-03-08", "2026-03-08T00:00:00Z" },
+    { "America/New_York", "2026-03-08", "2026-03-08T05:00:00Z" },
+    { "America/New_York", "2026-03-09", "2026-03-09T04:00:00Z" },
+    // In a gap: 00:00 does not exist, T_E is 01:00 local.
+    { "America/Havana", "2026-03-08", "2026-03-08T05:00:00Z" },
+    { "America/Santiago", "2026-09-06", "2026-09-06T04:00:00Z" },
+    { "Asia/Beirut", "2026-03-29", "2026-03-28T22:00:00Z" },
+    // Repeated: the first 00:00.
+    { "America/Havana", "2026-11-01", "2026-11-01T04:00:00Z" },
+    { "Asia/Kolkata", "2026-04-01", "2026-03-31T18:30:00Z" },
+    { "Pacific/Chatham", "2026-04-05", "2026-04-04T10:15:00Z" },
+  };
+  for (const auto& c : cases) {
+    const Zone z = zone(c.zone);
+    const Instant t_e = local_midnight(z, date(c.effective_date));
+    EXPECT_EQ(format_instant(t_e), c.t_e) << c.zone << " " << c.effective_date;
+    // The change's new cycle starts there: R_0 of the effective date.
+    EXPECT_EQ(cycle_start(date(c.effective_date), Cycle::monthly, 0, z), t_e) << c.zone;
+    // Its roll-over lot lives to the local midnight 30 days on.
+    EXPECT_EQ(rollover_expiry(z, t_e), local_midnight(z, Date{ date(c.effective_date).days + 30 }))
+      << c.zone;
+  }
+}
+
 TEST(ZoneTest, NamesTzdataDoesNotKnowAreNotZones)
 {
   for (const char* name : { "America/Nowhere",
