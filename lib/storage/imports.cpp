@@ -601,12 +601,12 @@ Comparison compare(const typename Store::Row& stored, const typename Store::Row&
   return out;
 }
 
-template<typename Store>
-ImportReport import_with(Database& db, const std::string& path, Instant now)
+} // namespace
+
+void read_import_file(const std::string& path,
+                      const ImportFormat& format,
+                      const std::function<void(const ImportHeader&, const CsvRecord&)>& each)
 {
-  using Row = typename Store::Row;
-  using Key = typename Store::Key;
-  const ImportFormat& format = Store::format();
   require_regular_file(path);
   std::ifstream in(path, std::ios::binary);
   if (!in) {
@@ -617,13 +617,24 @@ ImportReport import_with(Database& db, const std::string& path, Instant now)
   if (!reader.next(record)) {
     throw InputError(path + ": empty file, expected a " + std::string(format.what) + " CSV header");
   }
-  auto header_or = ImportHeader::from_record(format, record);
+  const auto header_or = ImportHeader::from_record(format, record);
   if (const auto* message = std::get_if<std::string>(&header_or)) {
     throw InputError(path + ":" + std::to_string(record.line) + ": not a "
                      + std::string(format.what) + " file: " + *message);
   }
   const ImportHeader& header = std::get<ImportHeader>(header_or);
+  while (reader.next(record)) {
+    each(header, record);
+  }
+}
 
+namespace {
+
+template<typename Store>
+ImportReport import_with(Database& db, const std::string& path, Instant now)
+{
+  using Row = typename Store::Row;
+  using Key = typename Store::Key;
   struct Parsed
   {
     long long line;
@@ -631,12 +642,12 @@ ImportReport import_with(Database& db, const std::string& path, Instant now)
   };
   std::vector<Parsed> parsed;
   std::vector<Key> keys;
-  while (reader.next(record)) {
+  read_import_file(path, Store::format(), [&](const ImportHeader& header, const CsvRecord& record) {
     parsed.push_back({ record.line, Store::parse(header, record) });
     if (const Row* row = std::get_if<Row>(&parsed.back().row)) {
       keys.push_back(Store::key_of(*row));
     }
-  }
+  });
 
   ImportReport report;
   report.rows = static_cast<long long>(parsed.size());

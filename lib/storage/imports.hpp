@@ -11,6 +11,7 @@
 #include "ingest/import_rows.hpp"
 #include "storage/database.hpp"
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -52,5 +53,13 @@ struct ImportReport
 // Reads `path` and applies it in one transaction. Throws InputError when the
 // file cannot be read or is not of the declared kind (nothing changed then).
 ImportReport import_csv(Database& db, ImportKind kind, const std::string& path, Instant now);
+
+// Opens an import file, reads its header row against `format`, and calls
+// `each` with the header and every data record in file order. Throws
+// InputError (exit 65) when the path is not a readable regular file, the file
+// is empty, or its header does not fit the format.
+void read_import_file(const std::string& path,
+                      const ImportFormat& format,
+                      const std::function<void(const ImportHeader&, const CsvRecord&)>& each);
 
 } // namespace billing

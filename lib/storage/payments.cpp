@@ -2,11 +2,10 @@
 
 #include "ingest/csv_reader.hpp"
 #include "ingest/import_rows.hpp"
+#include "storage/imports.hpp"
 #include "util/errors.hpp"
-#include "util/files.hpp"
 #include "util/text.hpp"
 
-#include <fstream>
 #include <variant>
 
 // Every statement here is fixed text; values are bound (soci::use).
@@ -126,42 +125,27 @@ private:
 
 ImportReport import_payment_results(Database& db, const std::string& path, Instant now)
 {
-  require_regular_file(path);
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    throw InputError("cannot read " + path);
-  }
-  CsvReader reader(in);
-  CsvRecord record;
-  if (!reader.next(record)) {
-    throw InputError(path + ": empty file, expected a payment results header");
-  }
-  const auto header_or = ImportHeader::from_record(k_payment_result_format, record);
-  if (const auto* message = std::get_if<std::string>(&header_or)) {
-    throw InputError(path + ": not a payment results file: " + *message);
-  }
-  const ImportHeader& header = std::get<ImportHeader>(header_or);
-
   ImportReport report;
   Transaction tx(db);
   {
     PaymentStore store(db);
-    while (reader.next(record)) {
-      ++report.rows;
-      const auto parsed = parse_payment_result_row(header, record);
-      if (const auto* bad = std::get_if<ImportRejection>(&parsed)) {
-        report.rejected.push_back(make_row_reject(record.line, *bad));
-        continue;
-      }
-      const auto applied = store.apply(std::get<PaymentResultRow>(parsed), now);
-      if (const auto* bad = std::get_if<ImportRejection>(&applied)) {
-        report.rejected.push_back(make_row_reject(record.line, *bad));
-      } else if (std::get<PaymentStore::Effect>(applied) == PaymentStore::Effect::recorded) {
-        ++report.updated;
-      } else {
-        ++report.unchanged;
-      }
-    }
+    read_import_file(
+      path, k_payment_result_format, [&](const ImportHeader& header, const CsvRecord& record) {
+        ++report.rows;
+        const auto parsed = parse_payment_result_row(header, record);
+        if (const auto* bad = std::get_if<ImportRejection>(&parsed)) {
+          report.rejected.push_back(make_row_reject(record.line, *bad));
+          return;
+        }
+        const auto applied = store.apply(std::get<PaymentResultRow>(parsed), now);
+        if (const auto* bad = std::get_if<ImportRejection>(&applied)) {
+          report.rejected.push_back(make_row_reject(record.line, *bad));
+        } else if (std::get<PaymentStore::Effect>(applied) == PaymentStore::Effect::recorded) {
+          ++report.updated;
+        } else {
+          ++report.unchanged;
+        }
+      });
   }
   tx.commit();
   return report;

@@ -5,6 +5,7 @@
 #include "ingest/csv_reader.hpp"
 #include "ingest/import_rows.hpp"
 #include "storage/day_store.hpp"
+#include "storage/imports.hpp"
 #include "storage/rows.hpp"
 #include "storage/usage_store.hpp"
 #include "util/errors.hpp"
@@ -215,32 +216,15 @@ long long rerate_open_events(Database& db,
 
 ImportReport import_rates(Database& db, const std::string& path, Instant /*now*/)
 {
-  const ImportFormat& format = k_rate_format;
-  require_regular_file(path);
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    throw InputError("cannot read " + path);
-  }
-  CsvReader reader(in);
-  CsvRecord record;
-  if (!reader.next(record)) {
-    throw InputError(path + ": empty file, expected a " + std::string(format.what) + " CSV header");
-  }
-  auto header_or = ImportHeader::from_record(format, record);
-  if (const auto* message = std::get_if<std::string>(&header_or)) {
-    throw InputError(path + ":" + std::to_string(record.line) + ": not a "
-                     + std::string(format.what) + " file: " + *message);
-  }
-  const ImportHeader& header = std::get<ImportHeader>(header_or);
   struct Parsed
   {
     long long line;
     ImportResult<RateRule> row;
   };
   std::vector<Parsed> parsed;
-  while (reader.next(record)) {
+  read_import_file(path, k_rate_format, [&](const ImportHeader& header, const CsvRecord& record) {
     parsed.push_back({ record.line, parse_rate_row(header, record) });
-  }
+  });
 
   ImportReport report;
   report.rows = static_cast<long long>(parsed.size());

@@ -52,21 +52,31 @@ TEST_P(RunLockTest, ALockFreedMeanwhileIsTaken)
 // of this host that does not exist: the waiter takes it for dead, waits the
 // bound, and ends with 69 (the service retries), never 75.
 class DeadHolderTest : public RunLockTest
-{};
+{
+protected:
+  // Takes the run lock on `db` and names as its holder a process of this
+  // host that does not exist (a pid above the kernel's pid_max, 2^22).
+  void hold_for_an_ended_process()
+  {
+    const std::string lock = lock_name();
+    long long got = 0;
+    db->sql() << "SELECT GET_LOCK(:lock, 0)", soci::use(lock), soci::into(got);
+    ASSERT_EQ(got, 1);
+    const std::string host = process_identity().substr(0, process_identity().rfind(':'));
+    const std::string ended = host + ":9999999 run";
+    const std::string name = "billing";
+    db->sql() << "INSERT INTO lock_holder (lock_name, holder, acquired_us) VALUES (:name, "
+                 "CONCAT(:holder, ' (connection ', CONNECTION_ID(), ')'), 0)",
+      soci::use(name), soci::use(ended);
+  }
+
+  // The server-side name of the run lock of this test's database.
+  std::string lock_name() const { return "billing:" + DbUrl::parse(url_text()).database; }
+};
 
 TEST_P(DeadHolderTest, AnEndedHolderKeptPastTheBoundIsExit69)
 {
-  const std::string lock = "billing:" + DbUrl::parse(url_text()).database;
-  long long got = 0;
-  db->sql() << "SELECT GET_LOCK(:lock, 0)", soci::use(lock), soci::into(got);
-  ASSERT_EQ(got, 1);
-  // A pid above the kernel's pid_max (2^22) never exists.
-  const std::string host = process_identity().substr(0, process_identity().rfind(':'));
-  const std::string ended = host + ":9999999 run";
-  const std::string name = "billing";
-  db->sql() << "INSERT INTO lock_holder (lock_name, holder, acquired_us) VALUES (:name, "
-               "CONCAT(:holder, ' (connection ', CONNECTION_ID(), ')'), 0)",
-    soci::use(name), soci::use(ended);
+  ASSERT_NO_FATAL_FAILURE(hold_for_an_ended_process());
 
   auto other = connect();
   const auto started = std::chrono::steady_clock::now();
@@ -85,19 +95,11 @@ TEST_P(DeadHolderTest, AnEndedHolderKeptPastTheBoundIsExit69)
 
 TEST_P(DeadHolderTest, AnEndedHolderReleasedWithinTheBoundIsWaitedFor)
 {
-  const std::string lock = "billing:" + DbUrl::parse(url_text()).database;
-  long long got = 0;
-  db->sql() << "SELECT GET_LOCK(:lock, 0)", soci::use(lock), soci::into(got);
-  ASSERT_EQ(got, 1);
-  const std::string host = process_identity().substr(0, process_identity().rfind(':'));
-  const std::string ended = host + ":9999999 run";
-  const std::string name = "billing";
-  db->sql() << "INSERT INTO lock_holder (lock_name, holder, acquired_us) VALUES (:name, "
-               "CONCAT(:holder, ' (connection ', CONNECTION_ID(), ')'), 0)",
-    soci::use(name), soci::use(ended);
+  ASSERT_NO_FATAL_FAILURE(hold_for_an_ended_process());
   // The server releases it after a while, as after a rollback.
   std::thread release([&] {
     std::this_thread::sleep_for(std::chrono::milliseconds(800));
+    const std::string lock = lock_name();
     long long released = 0;
     db->sql() << "SELECT RELEASE_LOCK(:lock)", soci::use(lock), soci::into(released);
   });
