@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <limits>
+#include <map>
 #include <stdexcept>
 #include <tuple>
 #include <unordered_map>
@@ -594,13 +595,47 @@ void mark_day_started(Database& db, Date date, Instant now)
 
 void complete_day(Database& db, Date date, Instant now)
 {
+  // The date's figures, read along the keys of its reconciliation and
+  // charges rows, and kept with it: the metrics add them up (status_store).
   const std::string day = format_date(date);
+  long long accounts = 0;
+  long long usage_events = 0;
+  long long used = 0;
+  long long expired = 0;
+  {
+    soci::rowset<soci::row> rows =
+      (db.sql().prepare << "SELECT COUNT(*), COALESCE(SUM(usage_events), 0), COALESCE(SUM(used), "
+                           "0), COALESCE(SUM(expired), 0) FROM reconciliation WHERE "
+                           "business_date = :d",
+       soci::use(day));
+    for (const auto& r : rows) {
+      accounts = as_ll(r, 0);
+      usage_events = as_ll(r, 1);
+      used = as_ll(r, 2);
+      expired = as_ll(r, 3);
+    }
+  }
+  std::map<std::string, long long> events_by_channel;
+  {
+    soci::rowset<soci::row> rows =
+      (db.sql().prepare << "SELECT channel, SUM(events) FROM charges WHERE business_date = :d "
+                           "GROUP BY channel",
+       soci::use(day));
+    for (const auto& r : rows) {
+      events_by_channel[as_str(r, 0)] = as_ll(r, 1);
+    }
+  }
+  long long events_sms = events_by_channel["sms"];
+  long long events_mms = events_by_channel["mms"];
+  long long events_voice = events_by_channel["voice"];
+  long long events_ringless = events_by_channel["ringless"];
   db.sql() << "UPDATE business_days SET status = 'complete', completed_us = :now_us, accounts = "
-              "(SELECT COUNT(*) FROM reconciliation WHERE business_date = :d1), usage_events = "
-              "(SELECT COALESCE(SUM(usage_events), 0) FROM reconciliation WHERE business_date = "
-              ":d2), credits_used = (SELECT COALESCE(SUM(used), 0) FROM reconciliation WHERE "
-              "business_date = :d3) WHERE business_date = :d4",
-    soci::use(now.us), soci::use(day), soci::use(day), soci::use(day), soci::use(day);
+              ":accounts, usage_events = :usage_events, credits_used = :used, credits_expired = "
+              ":expired, events_sms = :sms, events_mms = :mms, events_voice = :voice, "
+              "events_ringless = :ringless WHERE business_date = :d",
+    soci::use(now.us), soci::use(accounts), soci::use(usage_events), soci::use(used),
+    soci::use(expired), soci::use(events_sms), soci::use(events_mms), soci::use(events_voice),
+    soci::use(events_ringless), soci::use(day);
 }
 
 } // namespace billing

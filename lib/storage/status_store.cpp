@@ -78,18 +78,22 @@ MetricsFigures read_metrics_figures(Database& db)
   if (last) {
     f.last_completed_date = format_date(*last);
   }
-  const std::string last_text = f.last_completed_date.value_or("0000-00-00");
-  for (const char* channel : k_metrics_channels) {
-    const std::string name = channel;
-    f.events_charged.push_back(
-      query_ll(db,
-               "SELECT COUNT(*) FROM usage_events WHERE charged_date <= :last AND channel = "
-               ":channel",
-               last_text,
-               name));
+  // Sums over the closed dates' own figures (complete_day): one row a date,
+  // never the history of reconciliation rows and events.
+  soci::rowset<soci::row> rows = db.sql().prepare
+                                 << "SELECT COALESCE(SUM(events_sms), 0), "
+                                    "COALESCE(SUM(events_mms), 0), COALESCE(SUM(events_voice), "
+                                    "0), COALESCE(SUM(events_ringless), 0), "
+                                    "COALESCE(SUM(credits_used), 0), "
+                                    "COALESCE(SUM(credits_expired), 0) FROM business_days WHERE "
+                                    "status = 'complete'";
+  for (const auto& r : rows) {
+    for (size_t i = 0; i < std::size(k_metrics_channels); ++i) {
+      f.events_charged.push_back(as_ll(r, i));
+    }
+    f.credits_used = as_ll(r, 4);
+    f.credits_expired = as_ll(r, 5);
   }
-  f.credits_used = query_ll(db, "SELECT COALESCE(SUM(used), 0) FROM reconciliation");
-  f.credits_expired = query_ll(db, "SELECT COALESCE(SUM(expired), 0) FROM reconciliation");
   f.rejected_lines = query_ll(db, "SELECT COUNT(*) FROM rejects");
   f.rejected_lines_pending = query_ll(db, "SELECT COUNT(*) FROM rejects WHERE status = 'pending'");
   f.recharges = query_ll(db, "SELECT COUNT(*) FROM payment_requests");

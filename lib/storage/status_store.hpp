@@ -50,7 +50,9 @@ struct MetricsFigures
 {
   long long last_success_us = 0; // end of the last successful run; 0 when none
   std::optional<std::string> last_completed_date;
-  // Charged usage events (of closed dates) by channel, in k_metrics_channels' order.
+  // Of the closed dates, from their business_days figures (complete_day):
+  // charged usage events by channel, in k_metrics_channels' order, and the
+  // credits used and expired.
   std::vector<long long> events_charged;
   long long credits_used = 0;
   long long credits_expired = 0;
