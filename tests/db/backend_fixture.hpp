@@ -7,7 +7,9 @@
 
 #include "domain/calendar.hpp"
 #include "storage/database.hpp"
+#include "storage/imports.hpp"
 #include "storage/migrations.hpp"
+#include "support/time_text.hpp"
 
 #include <gtest/gtest.h>
 
@@ -21,25 +23,6 @@
 #include <vector>
 
 namespace billing::testing {
-
-// Test data helpers: a bad literal in a test is a bug of the test.
-inline Instant instant(const char* text)
-{
-  const auto t = parse_instant(text);
-  if (!t) {
-    throw std::runtime_error(std::string("bad instant in test: ") + text);
-  }
-  return *t;
-}
-
-inline Date date(const char* text)
-{
-  const auto d = parse_date(text);
-  if (!d) {
-    throw std::runtime_error(std::string("bad date in test: ") + text);
-  }
-  return *d;
-}
 
 // Every column of every row of `query`, NULLs distinct from text; `values`
 // are bound in order to its :placeholders.
@@ -124,6 +107,28 @@ protected:
   std::unique_ptr<Database> open(const std::string& url) const
   {
     return std::make_unique<Database>(DbUrl::parse(url), m_password);
+  }
+
+  // Imports plan BASIC (1,000 credits a month, 2,900 cents; extra credits
+  // at 1,500 cents per 1,000) and account 1 on it, anchored 2026-11-01.
+  void import_basic_account(Instant now)
+  {
+    const auto plans =
+      import_csv(*db,
+                 ImportKind::plans,
+                 file("plans.csv",
+                      "plan_id,name,cycle,included_credits,price_cents,credit_price_cents_per_"
+                      "1000,currency,rollover_cap\nBASIC,Basic,monthly,1000,2900,1500,USD,\n"),
+                 now);
+    ASSERT_TRUE(plans.rejected.empty());
+    const auto accounts = import_csv(*db,
+                                     ImportKind::accounts,
+                                     file("accounts.csv",
+                                          "account_id,plan_id,cycle_anchor,auto_recharge,recharge_"
+                                          "threshold,recharge_credits,max_recharges_per_day\n"
+                                          "1,BASIC,2026-11-01,0,0,0,1\n"),
+                                     now);
+    ASSERT_TRUE(accounts.rejected.empty());
   }
 
   // A second, independent connection to the test's database.

@@ -45,22 +45,7 @@ protected:
   void prepare() override
   {
     migrate_schema();
-    const auto plans =
-      import_csv(*db,
-                 ImportKind::plans,
-                 file("plans.csv",
-                      "plan_id,name,cycle,included_credits,price_cents,credit_price_cents_per_"
-                      "1000,currency,rollover_cap\nBASIC,Basic,monthly,1000,2900,1500,USD,\n"),
-                 k_now);
-    ASSERT_TRUE(plans.rejected.empty());
-    const auto accounts = import_csv(*db,
-                                     ImportKind::accounts,
-                                     file("accounts.csv",
-                                          "account_id,plan_id,cycle_anchor,auto_recharge,recharge_"
-                                          "threshold,recharge_credits,max_recharges_per_day\n"
-                                          "1,BASIC,2026-11-01,0,0,0,1\n"),
-                                     k_now);
-    ASSERT_TRUE(accounts.rejected.empty());
+    import_basic_account(k_now);
   }
 
   ImportReport rates(const std::string& name, const std::string& rows)

@@ -159,3 +159,21 @@ export_set() {
   done
   quiet_ok billing --db "$1" export rejects --all -o "$2.rejects.csv"
 }
+
+# recon_row FILE DATE ACCOUNT: the reconciliation export row's numbers,
+# comma-joined, from opening_balance to sending_enabled (or "N rows" when the
+# file has not exactly one row for that date and account).
+recon_row() {
+  python3 - "$@" <<'EOF'
+import csv, sys
+path, date, account = sys.argv[1:4]
+with open(path, newline="", encoding="utf-8") as f:
+    rows = [r for r in csv.DictReader(f) if r["business_date"] == date and r["account_id"] == account]
+if len(rows) != 1:
+    print(f"{len(rows)} rows")
+else:
+    keys = ["opening_balance", "granted", "purchased", "rolled_over", "used", "expired",
+            "revoked", "closing_balance", "overdraft", "sending_enabled"]
+    print(",".join(rows[0][k] for k in keys))
+EOF
+}

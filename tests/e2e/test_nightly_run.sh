@@ -7,22 +7,6 @@
 
 # ---------------------------------------------------------------- helpers
 
-# recon_row FILE DATE ACCOUNT: the row's numbers, comma-joined, from
-# opening_balance to sending_enabled (or "N rows" when not exactly one).
-recon_row() {
-  python3 - "$@" <<'EOF'
-import csv, sys
-path, date, account = sys.argv[1:4]
-with open(path, newline="", encoding="utf-8") as f:
-    rows = [r for r in csv.DictReader(f) if r["business_date"] == date and r["account_id"] == account]
-if len(rows) != 1:
-    print(f"{len(rows)} rows")
-else:
-    keys = ["opening_balance", "granted", "purchased", "rolled_over", "used", "expired",
-            "revoked", "closing_balance", "overdraft", "sending_enabled"]
-    print(",".join(rows[0][k] for k in keys))
-EOF
-}
 
 # check_recon FILE LAST_DATE ACCOUNT=ANCHOR...: every row ties out, closing of
 # D = opening of D+1, sending_enabled = (closing > 0), and each account has one

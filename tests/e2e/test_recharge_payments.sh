@@ -6,17 +6,6 @@
 # import, unknown keys, and sending back on when a purchase brings credits.
 # Expected values are worked out by hand below.
 
-recon_row() { # FILE DATE ACCOUNT: opening..sending_enabled, comma-joined
-  python3 - "$@" <<'EOF'
-import csv, sys
-path, date, account = sys.argv[1:4]
-with open(path, newline="", encoding="utf-8") as f:
-    rows = [r for r in csv.DictReader(f) if r["business_date"] == date and r["account_id"] == account]
-keys = ["opening_balance", "granted", "purchased", "rolled_over", "used", "expired",
-        "revoked", "closing_balance", "overdraft", "sending_enabled"]
-print(",".join(rows[0][k] for k in keys) if len(rows) == 1 else f"{len(rows)} rows")
-EOF
-}
 payments() { # [OPTIONS]: the payments export
   billing export payments "$@"
 }

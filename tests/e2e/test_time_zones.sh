@@ -17,22 +17,6 @@ t = datetime.datetime.fromisoformat(sys.argv[1].replace("Z", "+00:00"))
 print(int(t.timestamp()) * 1000000)' "$1"
 }
 
-# recon_row FILE DATE ACCOUNT: opening,granted,purchased,rolled_over,used,
-# expired,revoked,closing,overdraft,sending (or "N rows").
-recon_row() {
-  python3 - "$@" <<'EOF'
-import csv, sys
-path, date, account = sys.argv[1:4]
-with open(path, newline="", encoding="utf-8") as f:
-    rows = [r for r in csv.DictReader(f) if r["business_date"] == date and r["account_id"] == account]
-if len(rows) != 1:
-    print(f"{len(rows)} rows")
-else:
-    keys = ["opening_balance", "granted", "purchased", "rolled_over", "used", "expired",
-            "revoked", "closing_balance", "overdraft", "sending_enabled"]
-    print(",".join(rows[0][k] for k in keys))
-EOF
-}
 
 cat >plans.csv <<'CSV'
 plan_id,name,cycle,included_credits,price_cents,credit_price_cents_per_1000,currency,rollover_cap

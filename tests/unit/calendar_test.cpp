@@ -1,6 +1,7 @@
 // Calendar arithmetic: text forms of dates and instants, and the clamped month
 // rule of SPEC section 3 that cycle starts and purchase expiries rely on.
 #include "domain/calendar.hpp"
+#include "support/time_text.hpp"
 
 #include <gtest/gtest.h>
 
@@ -9,19 +10,8 @@
 namespace billing {
 namespace {
 
-Date date(const char* text)
-{
-  const auto d = parse_date(text);
-  EXPECT_TRUE(d.has_value()) << text;
-  return d.value_or(Date{});
-}
-
-Instant instant(const char* text)
-{
-  const auto t = parse_instant(text);
-  EXPECT_TRUE(t.has_value()) << text;
-  return t.value_or(Instant{});
-}
+using testing::date;
+using testing::instant;
 
 TEST(CalendarTest, LeapYearsFollowTheGregorianRule)
 {

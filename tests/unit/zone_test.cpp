@@ -6,6 +6,7 @@
 // the first business date of an account east of UTC.
 #include "domain/zone.hpp"
 #include "ops/time_zones.hpp"
+#include "support/time_text.hpp"
 
 #include <date/tz.h>
 #include <gtest/gtest.h>
@@ -15,19 +16,8 @@
 namespace billing {
 namespace {
 
-Date date(const char* text)
-{
-  const auto d = parse_date(text);
-  EXPECT_TRUE(d.has_value()) << text;
-  return d.value_or(Date{});
-}
-
-Instant instant(const char* text)
-{
-  const auto t = parse_instant(text);
-  EXPECT_TRUE(t.has_value()) << text;
-  return t.value_or(Instant{});
-}
+using testing::date;
+using testing::instant;
 
 // A wall time in the text form of an instant, without the 'Z'.
 LocalTime wall(const std::string& text)
