@@ -497,6 +497,8 @@ std::string_view to_string(LotKind k)
       return "rollover";
     case LotKind::plan:
       return "plan";
+    case LotKind::bonus:
+      return "bonus";
     case LotKind::purchased:
       return "purchased";
   }
@@ -506,7 +508,7 @@ std::string_view to_string(LotKind k)
 
 std::optional<LotKind> parse_lot_kind(std::string_view text)
 {
-  for (const LotKind k : { LotKind::rollover, LotKind::plan, LotKind::purchased }) {
+  for (const LotKind k : { LotKind::rollover, LotKind::plan, LotKind::bonus, LotKind::purchased }) {
     if (text == to_string(k)) {
       return k;
     }
@@ -533,9 +535,62 @@ std::string_view to_string(EntryKind k)
       return "expire";
     case EntryKind::revoke:
       return "revoke";
+    case EntryKind::bonus:
+      return "bonus";
+    case EntryKind::debit:
+      return "debit";
+    case EntryKind::refund:
+      return "refund";
   }
   BILLING_REQUIRE(false);
   return {};
+}
+
+std::string_view to_string(ChangeAction a)
+{
+  switch (a) {
+    case ChangeAction::change_plan:
+      return "change_plan";
+    case ChangeAction::cancel:
+      return "cancel";
+  }
+  BILLING_REQUIRE(false);
+  return {};
+}
+
+std::optional<ChangeAction> parse_change_action(std::string_view text)
+{
+  for (const ChangeAction a : { ChangeAction::change_plan, ChangeAction::cancel }) {
+    if (text == to_string(a)) {
+      return a;
+    }
+  }
+  return std::nullopt;
+}
+
+std::string_view to_string(AdjustmentKind k)
+{
+  switch (k) {
+    case AdjustmentKind::grant:
+      return "grant";
+    case AdjustmentKind::debit:
+      return "debit";
+    case AdjustmentKind::refund:
+      return "refund";
+  }
+  BILLING_REQUIRE(false);
+  return {};
+}
+
+std::optional<AdjustmentKind> parse_adjustment_kind(std::string_view text)
+{
+  for (const AdjustmentKind k :
+       { AdjustmentKind::grant, AdjustmentKind::debit, AdjustmentKind::refund }) {
+    if (text == to_string(k)) {
+      return k;
+    }
+  }
+  return std::nullopt;
 }
 
 Credits balance(const AccountState& state)

@@ -1,8 +1,9 @@
 // The lot engine: closes one business date for one account. Given the
 // account's state (open lots, overdraft, cycle position), its plan and
-// settings, and the facts of the date (purchases, rated usage, revocations),
-// it applies them in time order (SPEC sections 3, 4, 6, 7, 8 and 13) and
-// returns the new state, the ledger entries and the day's reconciliation row.
+// settings, and the facts of the date (purchases, rated usage, revocations,
+// plan changes and cancellations, adjustments), it applies them in time order
+// (SPEC sections 3, 4, 6, 7, 8, 13, 14, 15 and 16) and returns the new state,
+// the ledger entries and the day's reconciliation row.
 //
 // Pure and deterministic: no clock, no I/O, no database. The same input gives
 // the same output, so a re-run or a resume gives the same books.
@@ -10,10 +11,11 @@
 // Invariants kept (checked by the property tests):
 //  - no lot has negative remaining; overdraft >= 0 and is non-zero only when
 //    no usable lot has credits left at the moment the debt was made;
-//  - summary.closing == summary.opening + granted + purchased - used
-//    - expired - revoked, all net of overdraft;
-//  - credits are conserved: sum of granted/purchased/recharged ever ==
-//    remaining + used + expired + revoked (overdraft as negative remaining).
+//  - summary.closing == summary.opening + granted + purchased + adjusted
+//    - used - expired - revoked, all net of overdraft;
+//  - credits are conserved: sum of granted/purchased/recharged/adjusted ever
+//    == remaining + used + expired + revoked (overdraft as negative
+//    remaining; a debit counts negative in adjusted).
 #pragma once
 
 #include "domain/calendar.hpp"
@@ -27,11 +29,13 @@
 namespace billing {
 
 // Order matters: it is the burn-down tie order for lots expiring together.
+// (SPEC 15: rollover, plan, bonus, purchased.)
 enum class LotKind
 {
   rollover = 0,
   plan = 1,
-  purchased = 2
+  bonus = 2, // an adjustment's grant (SPEC 15)
+  purchased = 3
 };
 
 std::string_view to_string(LotKind k);
@@ -45,8 +49,10 @@ struct Lot
   Credits remaining;
   Instant valid_from;
   Instant expires_at;
-  // Where it came from: "plan:<k>", "rollover:<k>", "purchase:<purchase_id>",
-  // "recharge:<YYYY-MM-DD>:<i>". Unique per account.
+  // Where it came from, unique per account: "plan:<valid_from>",
+  // "rollover:<valid_from>" (instants in SPEC 2's text form; lots made before
+  // schema 5 keep "plan:<k>" and "rollover:<k>"), "purchase:<purchase_id>",
+  // "recharge:<YYYY-MM-DD>:<i>", "bonus:<adjustment_id>".
   std::string source;
 
   bool operator==(const Lot&) const = default;
@@ -90,8 +96,14 @@ struct AccountState
   std::vector<Lot> lots;
   Credits overdraft;
   long long next_lot_seq = 1;
-  long long last_cycle_index = -1; // index k of the last plan grant; -1: none yet
+  // Index k of the last plan grant of the cycle anchored at
+  // settings.cycle_anchor; -1: none yet (a new account, or an anchor set by a
+  // plan change that has not taken effect).
+  long long last_cycle_index = -1;
   bool sending_enabled = false;
+  // Cancelled (SPEC 14): no plan grant and no recharge until a change_plan
+  // reactivates the account.
+  bool cancelled = false;
 
   bool operator==(const AccountState&) const = default;
 };
@@ -118,15 +130,82 @@ struct Revocation
   std::string payment_key;
 };
 
+enum class ChangeAction
+{
+  change_plan,
+  cancel
+};
+
+std::string_view to_string(ChangeAction a);
+std::optional<ChangeAction> parse_change_action(std::string_view text);
+
+// A plan change or cancellation (SPEC 14), taking effect at T_E, the local
+// midnight of effective_date in the account's zone
+// (local_midnight(settings.zone, effective_date)).
+struct PlanChange
+{
+  std::string change_id;
+  Date effective_date;
+  ChangeAction action = ChangeAction::change_plan;
+  Plan plan; // change_plan: the new plan; unused for cancel
+};
+
+enum class AdjustmentKind
+{
+  grant,
+  debit,
+  refund
+};
+
+std::string_view to_string(AdjustmentKind k);
+std::optional<AdjustmentKind> parse_adjustment_kind(std::string_view text);
+
+// An adjustment (SPEC 15). Before start_of(date): a late adjustment.
+struct Adjustment
+{
+  std::string adjustment_id;
+  long long import_seq = 0; // the order of adjustments at one instant
+  Instant effective_at;
+  AdjustmentKind kind = AdjustmentKind::grant;
+  // grant, debit: > 0. refund: the most to revoke; nullopt: all of it.
+  std::optional<Credits> credits;
+  long long amount_cents = 0; // grant: the bonus lot's value (SPEC 17)
+  // grant: the bonus lot's expiry; nullopt: 12 calendar months after
+  // effective_at in the account's zone (as a purchase).
+  std::optional<Instant> expires_at;
+  // refund: the source of the lot refunded ("purchase:<id>" or the recharge
+  // lot's "recharge:<date>:<i>"). A lot not in the state (used up, expired,
+  // revoked) revokes 0.
+  std::string refund_lot_source;
+};
+
+// What an adjustment did: the credits that took effect (a refund: those
+// actually revoked, maybe 0).
+struct AppliedAdjustment
+{
+  std::string adjustment_id;
+  AdjustmentKind kind = AdjustmentKind::grant;
+  Credits credits;
+
+  bool operator==(const AppliedAdjustment&) const = default;
+};
+
 struct AccountDayInput
 {
   Date date;
+  // The plan and the cycle anchor in force at the start of the date (a plan
+  // change moves both, SPEC 14).
   Plan plan;
   AccountSettings settings;
   AccountState state;
   std::vector<Purchase> purchases; // unsorted; each applied once
   std::vector<UsageCharge> usage;  // unsorted
   std::vector<Revocation> revocations;
+  // Changes whose T_E lies in the date (they are never late: an import
+  // rejects a T_E in a closed date); unsorted, at most one per
+  // effective_date.
+  std::vector<PlanChange> changes;
+  std::vector<Adjustment> adjustments; // unsorted; late ones too
 };
 
 enum class EntryKind
@@ -139,6 +218,9 @@ enum class EntryKind
   usage,        // credits used by the date's usage (-), one entry per date
   expire,       // a lot's remaining credits expired (-), also above-cap at reset
   revoke,       // a failed payment revoked a lot's remaining credits (-)
+  bonus,        // an adjustment's grant made a bonus lot (+)
+  debit,        // an adjustment's debit (-), charged like usage
+  refund,       // an adjustment's refund revoked a lot's credits (-, in revoked)
 };
 
 std::string_view to_string(EntryKind k);
@@ -176,6 +258,7 @@ struct DaySummary
   Credits used;
   Credits expired;
   Credits revoked;
+  Credits adjusted; // grants minus debits (SPEC 15), signed
   Credits closing;
   Credits overdraft;
   bool sending_enabled = false;
@@ -196,6 +279,16 @@ struct AccountDayResult
   // Every lot the date saw (the input lots and the new ones) with its final
   // remaining, 0 included, so storage can write what changed.
   std::vector<Lot> lots_touched;
+  // The plan and cycle anchor in force at the end of the date (the input's
+  // unless a change took effect).
+  std::string plan_id;
+  Date cycle_anchor;
+  std::vector<std::string> applied_changes;           // change_ids, in the order applied
+  std::vector<AppliedAdjustment> applied_adjustments; // in the order applied
+  // SPEC 14 dormant date: the account was cancelled before the date began,
+  // opening and closing 0, no overdraft, no lot with credits, every column 0
+  // and no fact at all. Such a date has no reconciliation row.
+  bool dormant = false;
 };
 
 // The balance that counts at the end of a date (SPEC 13.2): every lot in the
@@ -206,7 +299,11 @@ Credits balance(const AccountState& state);
 // std::overflow_error on overflow.
 long long recharge_amount_cents(Credits credits, long long credit_price_cents_per_1000);
 
-// Closes input.date for one account.
+// Closes input.date for one account. Order at one instant (SPEC 14, 13.5):
+// expiries and the closing of a plan lot (by reset, change or cancel), then
+// the new plan grant, then purchases, then adjustments in import order, then
+// usage. Late facts first (revocations, then late purchases, adjustments and
+// usage in their own time order), as SPEC 13.4 and 15 say.
 // REQUIRES: input.date is on or after the day before the anchor (an account
 // takes part from the UTC date that holds R_0, first_business_date(): the
 // anchor, or the day before east of UTC); every usage and purchase instant <

@@ -38,6 +38,15 @@ constexpr std::array k_reasons = {
   std::pair{ R::conflicting_content, std::string_view("conflicting_content") },
   std::pair{ R::effective_in_closed_date, std::string_view("effective_in_closed_date") },
   std::pair{ R::drops_status, std::string_view("drops_status") },
+  std::pair{ R::bad_action, std::string_view("bad_action") },
+  std::pair{ R::currency_mismatch, std::string_view("currency_mismatch") },
+  std::pair{ R::before_anchor, std::string_view("before_anchor") },
+  std::pair{ R::conflicting_change, std::string_view("conflicting_change") },
+  std::pair{ R::no_change, std::string_view("no_change") },
+  std::pair{ R::bad_kind, std::string_view("bad_kind") },
+  std::pair{ R::bad_expiry, std::string_view("bad_expiry") },
+  std::pair{ R::unknown_purchase, std::string_view("unknown_purchase") },
+  std::pair{ R::refund_before_purchase, std::string_view("refund_before_purchase") },
 };
 
 constexpr long long k_ll_max = std::numeric_limits<long long>::max();

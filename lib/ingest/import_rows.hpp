@@ -27,6 +27,7 @@
 #pragma once
 
 #include "domain/calendar.hpp"
+#include "domain/engine.hpp"
 #include "domain/rating.hpp"
 #include "domain/types.hpp"
 #include "ingest/csv_reader.hpp"
@@ -67,6 +68,17 @@ enum class ImportReason
   conflicting_content,
   effective_in_closed_date,
   drops_status,
+  // Changes (SPEC 14):
+  bad_action,
+  currency_mismatch,
+  before_anchor,
+  conflicting_change,
+  no_change,
+  // Adjustments (SPEC 15):
+  bad_kind,
+  bad_expiry,
+  unknown_purchase,
+  refund_before_purchase,
 };
 
 // The snake_case reason code ("bad_number", ...).
@@ -116,6 +128,13 @@ inline constexpr std::array<std::string_view, 7> k_rate_columns = {
   "effective_from",   "channel",          "unit_size",     "min_units",
   "credits_per_unit", "charged_statuses", "free_statuses",
 };
+inline constexpr std::array<std::string_view, 5> k_change_columns = {
+  "change_id", "account_id", "effective_date", "action", "plan_id",
+};
+inline constexpr std::array<std::string_view, 9> k_adjustment_columns = {
+  "adjustment_id", "account_id",  "effective_at", "kind",   "credits",
+  "amount_cents",  "purchase_id", "expires_at",   "reason",
+};
 inline constexpr std::array<std::string_view, 2> k_payment_result_required = { "idempotency_key",
                                                                                "status" };
 inline constexpr std::array<std::string_view, 2> k_payment_result_optional = { "provider_ref",
@@ -125,6 +144,8 @@ inline constexpr ImportFormat k_plan_format{ "plan", k_plan_columns, {} };
 inline constexpr ImportFormat k_account_format{ "account", k_account_columns, k_account_optional };
 inline constexpr ImportFormat k_purchase_format{ "purchase", k_purchase_columns, {} };
 inline constexpr ImportFormat k_rate_format{ "rate card", k_rate_columns, {} };
+inline constexpr ImportFormat k_change_format{ "change", k_change_columns, {} };
+inline constexpr ImportFormat k_adjustment_format{ "adjustment", k_adjustment_columns, {} };
 inline constexpr ImportFormat k_payment_result_format{ "payment results",
                                                        k_payment_result_required,
                                                        k_payment_result_optional };
@@ -199,6 +220,35 @@ struct PurchaseRow
   bool operator==(const PurchaseRow&) const = default;
 };
 
+// A plan change or cancellation (SPEC 14).
+struct ChangeRow
+{
+  std::string change_id; // an id as purchase_id is
+  long long account_id = 0;
+  Date effective_date;
+  ChangeAction action = ChangeAction::change_plan;
+  std::string plan_id; // change_plan: the plan; cancel: empty
+
+  bool operator==(const ChangeRow&) const = default;
+};
+
+// An adjustment (SPEC 15).
+struct AdjustmentRow
+{
+  std::string adjustment_id; // an id as purchase_id is
+  long long account_id = 0;
+  Instant effective_at;
+  AdjustmentKind kind = AdjustmentKind::grant;
+  // grant, debit: given and > 0. refund: nullopt (all of it) or > 0.
+  std::optional<Credits> credits;
+  long long amount_cents = 0;        // empty: 0
+  std::string purchase_id;           // refund: the purchase or recharge key; else ignored
+  std::optional<Instant> expires_at; // grant: given or nullopt; else ignored
+  std::string reason;                // at most 200 characters
+
+  bool operator==(const AdjustmentRow&) const = default;
+};
+
 enum class PaymentOutcome
 {
   succeeded,
@@ -236,6 +286,9 @@ ImportResult<PurchaseRow> parse_purchase_row(const ImportHeader& header, const C
 // A-Za-z0-9._:- separated by ';', none twice, none in both lists, at least
 // one in all (missing_field), each list at most 200 bytes.
 ImportResult<RateRule> parse_rate_row(const ImportHeader& header, const CsvRecord& record);
+ImportResult<ChangeRow> parse_change_row(const ImportHeader& header, const CsvRecord& record);
+ImportResult<AdjustmentRow> parse_adjustment_row(const ImportHeader& header,
+                                                 const CsvRecord& record);
 ImportResult<PaymentResultRow> parse_payment_result_row(const ImportHeader& header,
                                                         const CsvRecord& record);
 

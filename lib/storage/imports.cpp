@@ -5,6 +5,7 @@
 #include "ingest/csv_reader.hpp"
 #include "ops/time_zones.hpp"
 #include "storage/day_store.hpp"
+#include "storage/lifecycle_import.hpp"
 #include "storage/rate_import.hpp"
 #include "util/assert.hpp"
 #include "util/errors.hpp"
@@ -715,6 +716,10 @@ ImportReport import_csv(Database& db, ImportKind kind, const std::string& path, 
       return import_with<PurchaseStore>(db, path, now);
     case ImportKind::rates:
       return import_rates(db, path, now);
+    case ImportKind::changes:
+      return import_changes(db, path, now);
+    case ImportKind::adjustments:
+      return import_adjustments(db, path, now);
   }
   throw std::logic_error("unknown import kind");
 }

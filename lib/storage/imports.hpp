@@ -22,7 +22,9 @@ enum class ImportKind
   plans,
   accounts,
   purchases,
-  rates // SPEC 18; storage/rate_import
+  rates,       // SPEC 18; storage/rate_import
+  changes,     // SPEC 14; storage/lifecycle_import
+  adjustments, // SPEC 15; storage/lifecycle_import
 };
 
 // A rejected row. Decisions are taken on `code`; `reason` is its printed

@@ -158,7 +158,9 @@ private:
                            m_state,
                            std::move(facts.purchases),
                            std::move(facts.usage),
-                           std::move(facts.revocations) };
+                           std::move(facts.revocations),
+                           {},
+                           {} };
     AccountDayResult result = close_account_day(std::move(input));
     m_state = result.state;
     const auto [it, inserted] = m_results.emplace(m_next.days, std::move(result));
@@ -209,7 +211,9 @@ struct HandState
                                               state,
                                               std::move(facts.purchases),
                                               std::move(facts.usage),
-                                              std::move(facts.revocations) });
+                                              std::move(facts.revocations),
+                                              {},
+                                              {} });
   }
 };
 
@@ -402,7 +406,7 @@ TEST(CycleTest, MissedResetsBeforeTheFirstRunAreCaughtUpAtMidnight)
   // An account first run after its anchor: every reset before the date is
   // applied at the date's 00:00 with its own validity instants.
   AccountDayInput input{
-    day("2026-03-10"), make_plan(100), make_settings("2026-01-05"), {}, {}, {}, {}
+    day("2026-03-10"), make_plan(100), make_settings("2026-01-05"), {}, {}, {}, {}, {}, {}
   };
   const AccountDayResult r = close_account_day(input);
   EXPECT_EQ(r.state.last_cycle_index, 2);
@@ -1105,7 +1109,8 @@ std::vector<AccountDayResult> run_and_check(const GeneratedAccount& g, Random* s
   for (size_t i = 0; i < g.days.size(); ++i) {
     const Date date{ g.settings.cycle_anchor.days + static_cast<int>(i) };
     AccountDayInput input{
-      date, g.plan, g.settings, state, g.days[i].purchases, g.days[i].usage, g.days[i].revocations
+      date, g.plan, g.settings, state, g.days[i].purchases, g.days[i].usage, g.days[i].revocations,
+      {},   {}
     };
     if (shuffle != nullptr) {
       shuffle->shuffle(input.purchases);
