@@ -44,6 +44,10 @@ inline constexpr long long k_rate_credits_per_unit_max = 10'000;
 inline constexpr std::size_t k_status_chars_max = 32;
 inline constexpr std::size_t k_status_list_bytes_max = 200;
 
+// An adjustment's reason (SPEC 15), in characters (UTF-8 code points): the
+// column is VARCHAR(200) of utf8mb4, which counts characters.
+inline constexpr std::size_t k_adjustment_reason_chars_max = 200;
+
 // Payment results (SPEC 7), in bytes: the sizes of their columns.
 inline constexpr std::size_t k_idempotency_key_bytes_max = 128;
 inline constexpr std::size_t k_provider_ref_bytes_max = 200;

@@ -226,6 +226,15 @@ std::optional<ImportRejection> read_statuses(std::string_view text,
   }
 }
 
+// The characters (code points) of well-formed UTF-8: every byte that does
+// not continue a sequence starts one.
+std::size_t utf8_chars(std::string_view text)
+{
+  return static_cast<std::size_t>(std::count_if(text.begin(), text.end(), [](char c) {
+    return (static_cast<unsigned char>(c) & 0xC0) != 0x80;
+  }));
+}
+
 } // namespace
 
 std::optional<Date> parse_rate_effective_from(std::string_view text)
@@ -509,6 +518,119 @@ ImportResult<RateRule> parse_rate_row(const ImportHeader& header, const CsvRecor
         != row.free_statuses.end()) {
       return reject(R::bad_status, "'" + status + "' is both charged and free");
     }
+  }
+  return row;
+}
+
+ImportResult<ChangeRow> parse_change_row(const ImportHeader& header, const CsvRecord& record)
+{
+  BILLING_REQUIRE(&header.format() == &k_change_format);
+  if (auto bad = check_import_record(header, record)) {
+    return std::move(*bad);
+  }
+  const auto cell = [&](std::string_view column) { return header.cell(record, column); };
+  ChangeRow row;
+  row.change_id = cell("change_id");
+  if (auto bad = check_id(row.change_id, "change_id")) {
+    return std::move(*bad);
+  }
+  if (auto bad = read_integer(cell("account_id"), "account_id", 1, k_ll_max, row.account_id)) {
+    return std::move(*bad);
+  }
+  const std::string_view effective = cell("effective_date");
+  const std::optional<Date> parsed_date = parse_date(effective);
+  if (!parsed_date) {
+    return reject(R::bad_date, quoted("effective_date", effective) + " (YYYY-MM-DD)");
+  }
+  row.effective_date = *parsed_date;
+  const std::string_view action = cell("action");
+  const std::optional<ChangeAction> parsed_action = parse_change_action(action);
+  if (!parsed_action) {
+    return reject(R::bad_action, quoted("action", action) + " (change_plan or cancel)");
+  }
+  row.action = *parsed_action;
+  const std::string_view plan_id = cell("plan_id");
+  if (row.action == ChangeAction::cancel) {
+    if (!plan_id.empty()) {
+      return reject(R::bad_action, "cancel takes no plan_id");
+    }
+    return row;
+  }
+  if (plan_id.empty()) {
+    return reject(R::missing_field, "plan_id (change_plan needs one)");
+  }
+  if (auto bad = check_id(plan_id, "plan_id")) {
+    return std::move(*bad);
+  }
+  row.plan_id = plan_id;
+  return row;
+}
+
+ImportResult<AdjustmentRow> parse_adjustment_row(const ImportHeader& header,
+                                                 const CsvRecord& record)
+{
+  BILLING_REQUIRE(&header.format() == &k_adjustment_format);
+  if (auto bad = check_import_record(header, record)) {
+    return std::move(*bad);
+  }
+  const auto cell = [&](std::string_view column) { return header.cell(record, column); };
+  AdjustmentRow row;
+  row.adjustment_id = cell("adjustment_id");
+  if (auto bad = check_id(row.adjustment_id, "adjustment_id")) {
+    return std::move(*bad);
+  }
+  if (auto bad = read_integer(cell("account_id"), "account_id", 1, k_ll_max, row.account_id)) {
+    return std::move(*bad);
+  }
+  const std::string_view at = cell("effective_at");
+  const std::optional<Instant> parsed_at = parse_instant(at);
+  if (!parsed_at) {
+    return reject(R::bad_timestamp, quoted("effective_at", at) + " (YYYY-MM-DDTHH:MM:SSZ)");
+  }
+  row.effective_at = *parsed_at;
+  const std::string_view kind = cell("kind");
+  const std::optional<AdjustmentKind> parsed_kind = parse_adjustment_kind(kind);
+  if (!parsed_kind) {
+    return reject(R::bad_kind, quoted("kind", kind) + " (grant, debit or refund)");
+  }
+  row.kind = *parsed_kind;
+  const bool refund = row.kind == AdjustmentKind::refund;
+  if (const std::string_view credits = cell("credits"); !credits.empty() || !refund) {
+    Credits value;
+    if (auto bad = read_credits(credits, "credits", 1, value)) {
+      return std::move(*bad);
+    }
+    row.credits = value;
+  }
+  if (auto bad = read_integer(
+        or_default(cell("amount_cents"), "0"), "amount_cents", 0, k_amount_max, row.amount_cents)) {
+    return std::move(*bad);
+  }
+  if (refund) {
+    const std::string_view purchase_id = cell("purchase_id");
+    if (purchase_id.empty()) {
+      return reject(R::missing_field, "purchase_id (a refund needs one)");
+    }
+    if (auto bad = check_id(purchase_id, "purchase_id")) {
+      return std::move(*bad);
+    }
+    row.purchase_id = purchase_id;
+  }
+  if (row.kind == AdjustmentKind::grant) {
+    if (const std::string_view expires = cell("expires_at"); !expires.empty()) {
+      const std::optional<Instant> parsed_expiry = parse_instant(expires);
+      if (!parsed_expiry) {
+        return reject(R::bad_timestamp,
+                      quoted("expires_at", expires) + " (YYYY-MM-DDTHH:MM:SSZ, or empty)");
+      }
+      row.expires_at = *parsed_expiry;
+    }
+  }
+  row.reason = cell("reason");
+  if (utf8_chars(row.reason) > k_adjustment_reason_chars_max) {
+    return reject(R::out_of_range,
+                  "reason longer than " + std::to_string(k_adjustment_reason_chars_max)
+                    + " characters");
   }
   return row;
 }

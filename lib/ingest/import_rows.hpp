@@ -1,19 +1,24 @@
 // Rows of the import files (SPEC section 9: plans, accounts, purchases; SPEC
-// 18: rates) and of
-// the payment provider's results (SPEC section 7): maps a header row to the
-// columns of its format, and validates one record into a typed row or says
-// why it is rejected. Pure: no database. The reasons that need stored facts
+// 14: changes; SPEC 15: adjustments; SPEC 18: rates) and of the payment
+// provider's results (SPEC section 7): maps a header row to the columns of
+// its format, and validates one record into a typed row or says why it is
+// rejected. Pure: no database. The reasons that need stored facts
 // (unknown_plan, unknown_account, unknown_key, anchor_in_closed_date,
-// effective_in_closed_date, drops_status, conflicting_content, and bad_time_zone for a well-formed
-// name the system's tzdata does not know) are defined here and decided by storage
-// (lib/storage/imports.cpp, lib/storage/payments.cpp).
+// effective_in_closed_date, drops_status, conflicting_content,
+// currency_mismatch, before_anchor, conflicting_change, no_change,
+// unknown_purchase, refund_before_purchase, bad_expiry, and bad_time_zone for
+// a well-formed name the system's tzdata does not know) are defined here and
+// decided by storage (lib/storage/imports.cpp, rate_import.cpp,
+// lifecycle_import.cpp, payments.cpp).
 //
 // Checks run in a fixed order and the first failure is the reason:
 //  - import files: a CSV error (bad_csv), invalid_utf8, bad_column_count, then
 //    the columns in file-format order, each fully (missing_field, bad_id,
 //    bad_number, out_of_range, bad_cycle, bad_currency, bad_date, bad_flag,
-//    bad_timestamp, bad_time_zone, bad_channel, bad_status), then the rules
-//    across columns;
+//    bad_timestamp, bad_time_zone, bad_channel, bad_status, bad_action,
+//    bad_kind; a column whose meaning depends on an earlier one, such as a
+//    change's plan_id on its action, is checked in its own place), then the
+//    rules across columns;
 //  - payment results: a CSV error or a wrong number of fields
 //    (bad_column_count), invalid_utf8, a field too long (out_of_range), then
 //    bad_status.
@@ -286,7 +291,19 @@ ImportResult<PurchaseRow> parse_purchase_row(const ImportHeader& header, const C
 // A-Za-z0-9._:- separated by ';', none twice, none in both lists, at least
 // one in all (missing_field), each list at most 200 bytes.
 ImportResult<RateRule> parse_rate_row(const ImportHeader& header, const CsvRecord& record);
+// A plan change (SPEC 14): change_id an id (bad_id), account_id as in
+// purchases, effective_date a date (bad_date), action change_plan or cancel
+// (bad_action); plan_id required for change_plan (missing_field, then
+// bad_id) and empty for cancel (bad_action: "cancel takes no plan_id").
 ImportResult<ChangeRow> parse_change_row(const ImportHeader& header, const CsvRecord& record);
+// An adjustment (SPEC 15): adjustment_id an id, account_id, effective_at an
+// instant (bad_timestamp), kind grant, debit or refund (bad_kind); credits
+// 1..k_amount_max, required for grant and debit (missing_field), optional
+// for refund (empty: all of it); amount_cents 0..k_amount_max, empty 0;
+// purchase_id required for refund (missing_field, bad_id) and ignored (kept
+// empty) otherwise; expires_at an optional instant for grant, ignored
+// (nullopt) otherwise; reason at most k_adjustment_reason_chars_max
+// characters (out_of_range), any text. Ignored cells are not checked.
 ImportResult<AdjustmentRow> parse_adjustment_row(const ImportHeader& header,
                                                  const CsvRecord& record);
 ImportResult<PaymentResultRow> parse_payment_result_row(const ImportHeader& header,

@@ -30,6 +30,9 @@ const std::string k_purchase_header = "purchase_id,account_id,purchased_at,credi
 const std::string k_payment_header = "idempotency_key,status,provider_ref,failure_reason";
 const std::string k_rate_header =
   "effective_from,channel,unit_size,min_units,credits_per_unit,charged_statuses,free_statuses";
+const std::string k_change_header = "change_id,account_id,effective_date,action,plan_id";
+const std::string k_adjustment_header =
+  "adjustment_id,account_id,effective_at,kind,credits,amount_cents,purchase_id,expires_at,reason";
 
 CsvRecord record_of(const std::string& text)
 {
@@ -137,7 +140,16 @@ TEST(ImportRowsTest, ReasonCodesRoundTripAndAreDistinct)
                     R::conflicting_content,
                     R::bad_channel,
                     R::effective_in_closed_date,
-                    R::drops_status };
+                    R::drops_status,
+                    R::bad_action,
+                    R::currency_mismatch,
+                    R::before_anchor,
+                    R::conflicting_change,
+                    R::no_change,
+                    R::bad_kind,
+                    R::bad_expiry,
+                    R::unknown_purchase,
+                    R::refund_before_purchase };
   std::set<std::string_view> codes;
   for (const R r : all) {
     EXPECT_EQ(parse_import_reason(to_string(r)), r) << to_string(r);
@@ -145,6 +157,8 @@ TEST(ImportRowsTest, ReasonCodesRoundTripAndAreDistinct)
   }
   EXPECT_EQ(to_string(R::conflicting_content), "conflicting_content");
   EXPECT_EQ(to_string(R::anchor_in_closed_date), "anchor_in_closed_date");
+  EXPECT_EQ(to_string(R::refund_before_purchase), "refund_before_purchase");
+  EXPECT_EQ(to_string(R::no_change), "no_change");
   EXPECT_FALSE(parse_import_reason("conflict"));
   EXPECT_EQ(describe({ R::invalid_utf8, "" }), "invalid_utf8");
   EXPECT_EQ(describe({ R::unknown_plan, "NOPE" }), "unknown_plan: NOPE");
@@ -783,6 +797,271 @@ TEST(ImportRowsTest, BadRateRowsAreRejectedWithTheFirstReason)
       { R::out_of_range, "free_statuses longer than 200 characters" } },
   };
   expect_bad<RateRule>(header_of(k_rate_format, k_rate_header), cases, parse_rate_row);
+}
+
+// ---------------------------------------------------------------- changes
+
+TEST(ImportRowsTest, ChangeRowsAreReadExactly)
+{
+  const std::vector<Good<ChangeRow>> cases = {
+    { "a plan change",
+      "c-1,1,2026-12-01,change_plan,PRO",
+      { "c-1", 1, day("2026-12-01"), ChangeAction::change_plan, "PRO" } },
+    { "a cancellation",
+      "c-2,7,2026-12-31,cancel,",
+      { "c-2", 7, day("2026-12-31"), ChangeAction::cancel, "" } },
+    { "the largest values",
+      std::string(64, 'c') + ",9223372036854775807,9999-12-31,change_plan," + std::string(64, 'p'),
+      { std::string(64, 'c'),
+        9223372036854775807LL,
+        day("9999-12-31"),
+        ChangeAction::change_plan,
+        std::string(64, 'p') } },
+    { "every id character",
+      "Az09._:-,1,1970-01-01,change_plan,Az09._:-",
+      { "Az09._:-", 1, day("1970-01-01"), ChangeAction::change_plan, "Az09._:-" } },
+  };
+  expect_good(header_of(k_change_format, k_change_header), cases, parse_change_row);
+  // Columns in another order, an unknown column ignored.
+  const std::vector<Good<ChangeRow>> reordered = {
+    { "reordered",
+      "cancel,,x,2026-12-01,3,c",
+      { "c", 3, day("2026-12-01"), ChangeAction::cancel, "" } },
+  };
+  expect_good(header_of(k_change_format, "action,plan_id,note,effective_date,account_id,change_id"),
+              reordered,
+              parse_change_row);
+}
+
+TEST(ImportRowsTest, BadChangeRowsAreRejectedWithTheFirstReason)
+{
+  const std::vector<Bad> cases = {
+    { "a stray quote", "c,1,2026-12-01,\"cancel\"x,", { R::bad_csv, "bad_quote" } },
+    { "invalid UTF-8", "c,1,2026-12-01,change_plan,P\xE9", { R::invalid_utf8, "" } },
+    { "too few cells", "c,1,2026-12-01,cancel", { R::bad_column_count, "4 fields, header has 5" } },
+    { "too many cells",
+      "c,1,2026-12-01,cancel,,",
+      { R::bad_column_count, "6 fields, header has 5" } },
+    { "empty id", ",1,2026-12-01,cancel,", { R::bad_id, "change_id ''" } },
+    { "SQL as the id",
+      "\"'; DROP TABLE plan_changes; --\",1,2026-12-01,cancel,",
+      { R::bad_id, "change_id ''; DROP TABLE plan_changes; --'" } },
+    { "a NUL in the id", "c\0,1,2026-12-01,cancel,"s, { R::bad_id, "change_id 'c\0'"s } },
+    { "the id is checked first", "c 1,x,x,x,x", { R::bad_id, "change_id 'c 1'" } },
+    { "no account", "c,,2026-12-01,cancel,", { R::missing_field, "account_id" } },
+    { "account 0", "c,0,2026-12-01,cancel,", { R::out_of_range, "account_id '0'" } },
+    { "account as text", "c,one,2026-12-01,cancel,", { R::bad_number, "account_id 'one'" } },
+    { "account beyond 64 bits",
+      "c,99999999999999999999,2026-12-01,cancel,",
+      { R::out_of_range, "account_id '99999999999999999999'" } },
+    { "no date", "c,1,,cancel,", { R::bad_date, "effective_date '' (YYYY-MM-DD)" } },
+    { "2026-02-30",
+      "c,1,2026-02-30,cancel,",
+      { R::bad_date, "effective_date '2026-02-30' (YYYY-MM-DD)" } },
+    { "an instant",
+      "c,1,2026-12-01T00:00:00Z,cancel,",
+      { R::bad_date, "effective_date '2026-12-01T00:00:00Z' (YYYY-MM-DD)" } },
+    { "the date before the action",
+      "c,1,x,stop,P",
+      { R::bad_date, "effective_date 'x' (YYYY-MM-DD)" } },
+    { "another action",
+      "c,1,2026-12-01,stop,",
+      { R::bad_action, "action 'stop' (change_plan or cancel)" } },
+    { "upper case",
+      "c,1,2026-12-01,CANCEL,",
+      { R::bad_action, "action 'CANCEL' (change_plan or cancel)" } },
+    { "no action", "c,1,2026-12-01,,P", { R::bad_action, "action '' (change_plan or cancel)" } },
+    { "a cancel with a plan",
+      "c,1,2026-12-01,cancel,PRO",
+      { R::bad_action, "cancel takes no plan_id" } },
+    { "a change without a plan",
+      "c,1,2026-12-01,change_plan,",
+      { R::missing_field, "plan_id (change_plan needs one)" } },
+    { "a bad plan id", "c,1,2026-12-01,change_plan,P'1", { R::bad_id, "plan_id 'P'1'" } },
+    { "a 65-character plan id",
+      "c,1,2026-12-01,change_plan," + std::string(65, 'p'),
+      { R::bad_id, "plan_id '" + std::string(65, 'p') + "'" } },
+  };
+  expect_bad<ChangeRow>(header_of(k_change_format, k_change_header), cases, parse_change_row);
+}
+
+// ---------------------------------------------------------------- adjustments
+
+AdjustmentRow adjustment(const char* id,
+                         long long account,
+                         const char* effective,
+                         AdjustmentKind kind,
+                         std::optional<long long> credits,
+                         long long amount,
+                         std::string purchase_id,
+                         std::optional<Instant> expires,
+                         std::string reason)
+{
+  AdjustmentRow r;
+  r.adjustment_id = id;
+  r.account_id = account;
+  r.effective_at = at(effective);
+  r.kind = kind;
+  if (credits) {
+    r.credits = Credits{ *credits };
+  }
+  r.amount_cents = amount;
+  r.purchase_id = std::move(purchase_id);
+  r.expires_at = expires;
+  r.reason = std::move(reason);
+  return r;
+}
+
+TEST(ImportRowsTest, AdjustmentRowsAreReadExactly)
+{
+  using K = AdjustmentKind;
+  const std::string hostile = "it's \"x\"; DROP TABLE adjustments; -- \\ =SUM(A1) :reason ?";
+  std::string emoji;
+  for (int i = 0; i < 200; ++i) {
+    emoji += "\xF0\x9F\x98\x80";
+  }
+  const std::vector<Good<AdjustmentRow>> cases = {
+    { "a grant with its expiry and value",
+      "g-1,1,2026-11-03T10:00:00Z,grant,50,700,,2027-01-01T00:00:00Z,goodwill",
+      adjustment("g-1",
+                 1,
+                 "2026-11-03T10:00:00Z",
+                 K::grant,
+                 50,
+                 700,
+                 "",
+                 at("2027-01-01T00:00:00Z"),
+                 "goodwill") },
+    { "a grant with the default expiry and value 0",
+      "g-2,1,2026-11-03T10:00:00.5Z,grant,5,,,,",
+      adjustment("g-2", 1, "2026-11-03T10:00:00.5Z", K::grant, 5, 0, "", std::nullopt, "") },
+    { "a grant ignores purchase_id",
+      "g-3,1,2026-11-03T10:00:00Z,grant,5,0,what ever,,",
+      adjustment("g-3", 1, "2026-11-03T10:00:00Z", K::grant, 5, 0, "", std::nullopt, "") },
+    { "a debit ignores purchase_id and expires_at, keeps amount_cents",
+      "d-1,2,2026-11-04T00:00:00Z,debit,20,9,p'1,not a time,fix",
+      adjustment("d-1", 2, "2026-11-04T00:00:00Z", K::debit, 20, 9, "", std::nullopt, "fix") },
+    { "a refund of everything",
+      "r-1,3,2026-11-05T00:00:00Z,refund,,1500,p-1,,left",
+      adjustment("r-1",
+                 3,
+                 "2026-11-05T00:00:00Z",
+                 K::refund,
+                 std::nullopt,
+                 1500,
+                 "p-1",
+                 std::nullopt,
+                 "left") },
+    { "a partial refund of a recharge, expires_at ignored",
+      "r-2,3,2026-11-05T00:00:00Z,refund,30,,recharge:3:2026-11-01:1,garbage,",
+      adjustment("r-2",
+                 3,
+                 "2026-11-05T00:00:00Z",
+                 K::refund,
+                 30,
+                 0,
+                 "recharge:3:2026-11-01:1",
+                 std::nullopt,
+                 "") },
+    { "quotes, SQL and formulas in the reason are text",
+      "g,1,2026-11-03T10:00:00Z,grant,1,,,," + quoted_cell(hostile),
+      adjustment("g", 1, "2026-11-03T10:00:00Z", K::grant, 1, 0, "", std::nullopt, hostile) },
+    { "a NUL and a line break in the reason",
+      "g,1,2026-11-03T10:00:00Z,grant,1,,,,\"a\0b\r\nc\""s,
+      adjustment("g", 1, "2026-11-03T10:00:00Z", K::grant, 1, 0, "", std::nullopt, "a\0b\r\nc"s) },
+    { "200 characters of four bytes each",
+      "g,1,2026-11-03T10:00:00Z,grant,1,,,," + emoji,
+      adjustment("g", 1, "2026-11-03T10:00:00Z", K::grant, 1, 0, "", std::nullopt, emoji) },
+    { "the largest values",
+      std::string(64, 'a')
+        + ",9223372036854775807,9999-12-31T23:59:59Z,debit,1000000000000,1000000000000,,,",
+      adjustment(std::string(64, 'a').c_str(),
+                 9223372036854775807LL,
+                 "9999-12-31T23:59:59Z",
+                 K::debit,
+                 k_amount_max,
+                 k_amount_max,
+                 "",
+                 std::nullopt,
+                 "") },
+  };
+  expect_good(header_of(k_adjustment_format, k_adjustment_header), cases, parse_adjustment_row);
+}
+
+TEST(ImportRowsTest, BadAdjustmentRowsAreRejectedWithTheFirstReason)
+{
+  const std::string at = ",1,2026-11-03T10:00:00Z,"; // between adjustment_id and kind
+  const std::vector<Bad> cases = {
+    { "a stray quote", "a" + at + "grant,1,,,,\"r\"x", { R::bad_csv, "bad_quote" } },
+    { "invalid UTF-8 in the reason", "a" + at + "grant,1,,,,caf\xE9", { R::invalid_utf8, "" } },
+    { "too few cells", "a" + at + "grant,1,,,", { R::bad_column_count, "8 fields, header has 9" } },
+    { "empty id", at + "grant,1,,,,", { R::bad_id, "adjustment_id ''" } },
+    { "a quote in the id", "a'1" + at + "grant,1,,,,", { R::bad_id, "adjustment_id 'a'1'" } },
+    { "the id is checked first", "a 1,x,x,x,x,x,x,x,x", { R::bad_id, "adjustment_id 'a 1'" } },
+    { "account as text",
+      "a,x,2026-11-03T10:00:00Z,grant,1,,,,",
+      { R::bad_number, "account_id 'x'" } },
+    { "no effective_at",
+      "a,1,,grant,1,,,,",
+      { R::bad_timestamp, "effective_at '' (YYYY-MM-DDTHH:MM:SSZ)" } },
+    { "a date only",
+      "a,1,2026-11-03,grant,1,,,,",
+      { R::bad_timestamp, "effective_at '2026-11-03' (YYYY-MM-DDTHH:MM:SSZ)" } },
+    { "an offset",
+      "a,1,2026-11-03T10:00:00+01:00,grant,1,,,,",
+      { R::bad_timestamp, "effective_at '2026-11-03T10:00:00+01:00' (YYYY-MM-DDTHH:MM:SSZ)" } },
+    { "the instant before the kind",
+      "a,1,x,bonus,x,,,,",
+      { R::bad_timestamp, "effective_at 'x' (YYYY-MM-DDTHH:MM:SSZ)" } },
+    { "another kind",
+      "a" + at + "bonus,1,,,,",
+      { R::bad_kind, "kind 'bonus' (grant, debit or refund)" } },
+    { "upper case",
+      "a" + at + "GRANT,1,,,,",
+      { R::bad_kind, "kind 'GRANT' (grant, debit or refund)" } },
+    { "no kind", "a" + at + ",1,,,,", { R::bad_kind, "kind '' (grant, debit or refund)" } },
+    { "a grant without credits", "a" + at + "grant,,,,,", { R::missing_field, "credits" } },
+    { "a debit without credits", "a" + at + "debit,,,,,", { R::missing_field, "credits" } },
+    { "a grant of 0", "a" + at + "grant,0,,,,", { R::out_of_range, "credits '0'" } },
+    { "a negative debit", "a" + at + "debit,-5,,,,", { R::out_of_range, "credits '-5'" } },
+    { "a refund of 0", "a" + at + "refund,0,,p,,", { R::out_of_range, "credits '0'" } },
+    { "credits above 10^12",
+      "a" + at + "grant,1000000000001,,,,",
+      { R::out_of_range, "credits '1000000000001'" } },
+    { "credits beyond 64 bits",
+      "a" + at + "grant,99999999999999999999,,,,",
+      { R::out_of_range, "credits '99999999999999999999'" } },
+    { "credits as a fraction", "a" + at + "grant,1.5,,,,", { R::bad_number, "credits '1.5'" } },
+    { "credits before amount_cents", "a" + at + "grant,x,-1,,,", { R::bad_number, "credits 'x'" } },
+    { "a negative amount", "a" + at + "grant,1,-1,,,", { R::out_of_range, "amount_cents '-1'" } },
+    { "an amount with a unit",
+      "a" + at + "refund,,10USD,p,,",
+      { R::bad_number, "amount_cents '10USD'" } },
+    { "a refund without purchase_id",
+      "a" + at + "refund,,,,,",
+      { R::missing_field, "purchase_id (a refund needs one)" } },
+    { "a refund with a bad purchase_id",
+      "a" + at + "refund,,,\"p'; --\",,",
+      { R::bad_id, "purchase_id 'p'; --'" } },
+    { "a grant with a bad expiry",
+      "a" + at + "grant,1,,,2027-02-30T00:00:00Z,",
+      { R::bad_timestamp, "expires_at '2027-02-30T00:00:00Z' (YYYY-MM-DDTHH:MM:SSZ, or empty)" } },
+    { "a 201-character reason",
+      "a" + at + "grant,1,,,," + std::string(201, 'r'),
+      { R::out_of_range, "reason longer than 200 characters" } },
+    { "201 characters of two bytes",
+      "a" + at + "grant,1,,,," +
+        [] {
+          std::string s;
+          for (int i = 0; i < 201; ++i) {
+            s += "\xC3\xA9";
+          }
+          return s;
+        }(),
+      { R::out_of_range, "reason longer than 200 characters" } },
+  };
+  expect_bad<AdjustmentRow>(
+    header_of(k_adjustment_format, k_adjustment_header), cases, parse_adjustment_row);
 }
 
 } // namespace
