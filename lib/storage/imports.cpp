@@ -337,6 +337,54 @@ public:
         }
         out.emplace(row.account_id, std::move(row));
       });
+    // The accepted plan changes of the same accounts (SPEC 14): a dump of the
+    // platform's accounts carries the plan in force, which may be theirs.
+    std::string action, change_plan, effective_date;
+    soci::indicator plan_ind = soci::i_ok;
+    select_by_keys(
+      m_db,
+      "SELECT account_id, action, plan_id, effective_date FROM plan_changes WHERE account_id",
+      keys,
+      [&](soci::statement& st) {
+        st.exchange(soci::into(account_id));
+        st.exchange(soci::into(action));
+        st.exchange(soci::into(change_plan, plan_ind));
+        st.exchange(soci::into(effective_date));
+      },
+      [&] {
+        m_with_changes.insert(account_id);
+        if (action != to_string(ChangeAction::change_plan) || plan_ind == soci::i_null) {
+          return;
+        }
+        const auto parsed_date = parse_date(effective_date);
+        if (!parsed_date) {
+          throw std::runtime_error("stored plan change of account " + std::to_string(account_id)
+                                   + " has the effective_date '" + effective_date + "'");
+        }
+        m_change_plans[account_id].push_back({ change_plan, *parsed_date });
+      });
+    return out;
+  }
+
+  // `r` as it compares with the stored row: a plan_id and cycle_anchor of an
+  // accepted change_plan of the account (its plan_id and effective_date) are
+  // the stored ones, so they change nothing and conflict with nothing.
+  Row comparable(const Row& stored, const Row& r) const
+  {
+    const auto changes = m_change_plans.find(r.account_id);
+    if (changes == m_change_plans.end()) {
+      return r;
+    }
+    const bool of_a_change =
+      std::any_of(changes->second.begin(), changes->second.end(), [&](const ChangedPlan& c) {
+        return c.plan_id == r.plan_id && c.cycle_anchor == r.cycle_anchor;
+      });
+    if (!of_a_change) {
+      return r;
+    }
+    Row out = r;
+    out.plan_id = stored.plan_id;
+    out.cycle_anchor = stored.cycle_anchor;
     return out;
   }
 
@@ -382,6 +430,13 @@ public:
                               "conflicts with the stored account: time_zone is " + stored.time_zone
                                 + ", the file says " + r.time_zone
                                 + " (the account has closed dates)" };
+    }
+    // Its changes took their T_E (local midnight) in the stored zone.
+    if (m_with_changes.contains(r.account_id)) {
+      return ImportRejection{ ImportReason::conflicting_content,
+                              "conflicts with the stored account: time_zone is " + stored.time_zone
+                                + ", the file says " + r.time_zone
+                                + " (the account has plan changes)" };
     }
     return check_new(r);
   }
@@ -459,6 +514,11 @@ private:
     std::string time_zone;
     std::string first_date;
   };
+  struct ChangedPlan
+  {
+    std::string plan_id;
+    Date cycle_anchor; // the change's effective_date
+  };
 
   // REQUIRES: check_references(r) passed (the zone is known).
   static Date first_date_of(const Row& r)
@@ -473,6 +533,8 @@ private:
   MultiRowInsert m_insert;
   ExistsQuery<std::string> m_plan_exists;
   std::unordered_set<long long> m_with_books;
+  std::unordered_set<long long> m_with_changes;
+  std::unordered_map<long long, std::vector<ChangedPlan>> m_change_plans;
   Settings m_set;
   ZoneSettings m_zone_set;
   soci::statement m_update;
@@ -661,13 +723,14 @@ ImportReport import_with(Database& db, const std::string& path, Instant now)
         report.rejected.push_back(make_row_reject(p.line, *bad));
         continue;
       }
-      const Row& row = std::get<Row>(p.row);
-      if (const auto bad = store.check_references(row)) {
+      const Row& parsed_row = std::get<Row>(p.row);
+      if (const auto bad = store.check_references(parsed_row)) {
         report.rejected.push_back(make_row_reject(p.line, *bad));
         continue;
       }
-      const auto existing = stored.find(Store::key_of(row));
+      const auto existing = stored.find(Store::key_of(parsed_row));
       if (existing == stored.end()) {
+        const Row& row = parsed_row;
         if (const auto bad = store.check_new(row)) {
           report.rejected.push_back(make_row_reject(p.line, *bad));
           continue;
@@ -676,6 +739,10 @@ ImportReport import_with(Database& db, const std::string& path, Instant now)
         stored.emplace(Store::key_of(row), row);
         ++report.inserted;
         continue;
+      }
+      Row row = parsed_row;
+      if constexpr (requires { store.comparable(existing->second, parsed_row); }) {
+        row = store.comparable(existing->second, parsed_row);
       }
       const Comparison c = compare<Store>(existing->second, row);
       if (c.conflict) {

@@ -6,7 +6,20 @@
 // nothing, with other content it is conflicting_content. Accepted rows are
 // pending until the run of the date that holds their instant (or, late, the
 // next date run) applies them (storage/day_store). One transaction per file;
-// every value bound.
+// every value bound, free text through the dialect's text slot.
+//
+// What the rows store for the run:
+//  - plan_changes.effective_us is T_E, the local midnight of effective_date
+//    in the account's zone at import (the zone of an account with changes
+//    cannot change afterwards: storage/imports);
+//  - adjustments: credits NULL for a refund of all; purchase_id only for a
+//    refund, with lot_source the lot it names ("purchase:<id>", or the lots
+//    row's source of a recharge key); expires_us NULL when the file gave
+//    none (the engine computes the 12-month default); import_seq one above
+//    the stored maximum, in file order.
+// A change or grant is judged against the latest date with books
+// (storage/books_dates): nothing may land in, or a grant expire by, a
+// closed date.
 #pragma once
 
 #include "storage/imports.hpp"

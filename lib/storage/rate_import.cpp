@@ -4,6 +4,7 @@
 #include "domain/rating.hpp"
 #include "ingest/csv_reader.hpp"
 #include "ingest/import_rows.hpp"
+#include "storage/books_dates.hpp"
 #include "storage/day_store.hpp"
 #include "storage/imports.hpp"
 #include "storage/rows.hpp"
@@ -38,26 +39,6 @@ std::vector<std::string> sorted(std::vector<std::string> list)
 {
   std::sort(list.begin(), list.end());
   return list;
-}
-
-// The latest date with books: the last closed date, or a later one that a
-// stopped run has closed for some accounts (their state is of that date).
-std::optional<Date> latest_date_with_books(Database& db)
-{
-  std::optional<Date> out = last_completed_date(db);
-  soci::rowset<soci::row> rows = db.sql().prepare << "SELECT MAX(state_date) FROM account_state";
-  for (const auto& r : rows) {
-    if (const auto text = as_opt_str(r, 0)) {
-      const std::optional<Date> d = parse_date(*text);
-      if (!d) {
-        throw std::runtime_error("stored account state has the date '" + *text + "'");
-      }
-      if (!out || *d > *out) {
-        out = d;
-      }
-    }
-  }
-  return out;
 }
 
 // The first column in which `row` differs from `stored` (same channel and
