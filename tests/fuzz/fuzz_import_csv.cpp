@@ -1,6 +1,7 @@
 // libFuzzer target for the import side of ingest and for the calendar's text
 // forms. One input is used four ways:
-//  1. as an import file (plans, accounts, purchases, rates, payment results): read
+//  1. as an import file (plans, accounts, purchases, rates, changes,
+//     adjustments, payment results): read
 //     with CsvReader, its first record mapped with ImportHeader for each
 //     format and every data record parsed by that format's row parser
 //     (lib/ingest/import_rows), as the importers do. A rejection has a code
@@ -17,6 +18,7 @@
 //     back.
 // A broken invariant is __builtin_trap(): libFuzzer reports it as a crash.
 #include "domain/calendar.hpp"
+#include "domain/engine.hpp"
 #include "domain/limits.hpp"
 #include "domain/rating.hpp"
 #include "domain/types.hpp"
@@ -47,8 +49,9 @@ void check(bool condition)
   }
 }
 
-const std::array<const ImportFormat*, 5> k_formats = {
-  &k_plan_format, &k_account_format, &k_purchase_format, &k_payment_result_format, &k_rate_format,
+const std::array<const ImportFormat*, 7> k_formats = {
+  &k_plan_format, &k_account_format, &k_purchase_format,   &k_payment_result_format,
+  &k_rate_format, &k_change_format,  &k_adjustment_format,
 };
 
 constexpr std::size_t k_small_record_bytes_max = 32;
@@ -199,6 +202,28 @@ std::string csv_of(const RateRule& r)
                 statuses_of(r.free_statuses) });
 }
 
+std::string csv_of(const ChangeRow& r)
+{
+  return join({ cell(r.change_id),
+                std::to_string(r.account_id),
+                format_date(r.effective_date),
+                std::string(to_string(r.action)),
+                cell(r.plan_id) });
+}
+
+std::string csv_of(const AdjustmentRow& r)
+{
+  return join({ cell(r.adjustment_id),
+                std::to_string(r.account_id),
+                format_instant(r.effective_at),
+                std::string(to_string(r.kind)),
+                r.credits ? std::to_string(r.credits->n) : std::string(),
+                std::to_string(r.amount_cents),
+                cell(r.purchase_id),
+                r.expires_at ? format_instant(*r.expires_at) : std::string(),
+                cell(r.reason) });
+}
+
 bool in_bounds(long long v, long long low, long long high)
 {
   return v >= low && v <= high;
@@ -276,13 +301,63 @@ void check_row(const RateRule& r)
   }
 }
 
+// A plan change (SPEC 14): a cancel names no plan, a change_plan an id.
+void check_row(const ChangeRow& r)
+{
+  check(is_valid_event_id(r.change_id));
+  check(r.account_id >= 1);
+  check(parse_date(format_date(r.effective_date)) == r.effective_date);
+  if (r.action == ChangeAction::cancel) {
+    check(r.plan_id.empty());
+  } else {
+    check(is_valid_event_id(r.plan_id));
+  }
+}
+
+// An adjustment (SPEC 15): credits as its kind needs them, a purchase only
+// for a refund, an expiry only for a grant, a reason of at most 200
+// characters of UTF-8.
+void check_row(const AdjustmentRow& r)
+{
+  check(is_valid_event_id(r.adjustment_id));
+  check(r.account_id >= 1);
+  check(r.effective_at.us >= 0);
+  check(r.kind == AdjustmentKind::refund || r.credits.has_value());
+  check(!r.credits || in_bounds(r.credits->n, 1, k_amount_max));
+  check(in_bounds(r.amount_cents, 0, k_amount_max));
+  check((r.kind == AdjustmentKind::refund) == !r.purchase_id.empty());
+  check(r.purchase_id.empty() || is_valid_event_id(r.purchase_id));
+  check(r.kind == AdjustmentKind::grant || !r.expires_at);
+  check(!r.expires_at || r.expires_at->us >= 0);
+  check(is_valid_utf8(r.reason));
+  const auto chars = std::count_if(r.reason.begin(), r.reason.end(), [](char c) {
+    return (static_cast<unsigned char>(c) & 0xC0) != 0x80;
+  });
+  check(static_cast<std::size_t>(chars) <= k_adjustment_reason_chars_max);
+}
+
 // Only storage can tell these (it needs the stored rows).
 bool decided_by_storage(ImportReason r)
 {
-  return r == ImportReason::unknown_plan || r == ImportReason::unknown_account
-         || r == ImportReason::unknown_key || r == ImportReason::anchor_in_closed_date
-         || r == ImportReason::conflicting_content || r == ImportReason::effective_in_closed_date
-         || r == ImportReason::drops_status;
+  switch (r) {
+    case ImportReason::unknown_plan:
+    case ImportReason::unknown_account:
+    case ImportReason::unknown_key:
+    case ImportReason::anchor_in_closed_date:
+    case ImportReason::conflicting_content:
+    case ImportReason::effective_in_closed_date:
+    case ImportReason::drops_status:
+    case ImportReason::currency_mismatch:
+    case ImportReason::before_anchor:
+    case ImportReason::conflicting_change:
+    case ImportReason::no_change:
+    case ImportReason::bad_expiry:
+    case ImportReason::unknown_purchase:
+    case ImportReason::refund_before_purchase:
+      return true;
+    default:
+      return false;
+  }
 }
 
 // One data record through `parse`; an accepted row is checked and re-parsed
@@ -372,6 +447,12 @@ void read_import(std::string_view bytes, std::size_t record_bytes_max)
     }
     if (headers[4]) {
       check_record<RateRule>(*headers[4], record, parse_rate_row);
+    }
+    if (headers[5]) {
+      check_record<ChangeRow>(*headers[5], record, parse_change_row);
+    }
+    if (headers[6]) {
+      check_record<AdjustmentRow>(*headers[6], record, parse_adjustment_row);
     }
   }
   check(!reader.next(record));
