@@ -10,7 +10,7 @@ namespace billing {
 
 namespace {
 
-constexpr long long k_purchase_lifetime_months = 12;
+constexpr long long k_purchase_lifetime_months = 12; // purchases, recharges, bonus lots
 
 enum class Late
 {
@@ -25,8 +25,9 @@ enum class PaysOverdraft
   yes
 };
 
-// Burn-down order (SPEC 6, 13.7): soonest expiry, then kind (rollover, plan,
-// purchased), then the older lot (earlier valid_from, then the one made first).
+// Burn-down order (SPEC 6, 13.7, 15): soonest expiry, then kind (rollover,
+// plan, bonus, purchased), then the older lot (earlier valid_from, then the
+// one made first).
 bool burns_before(const Lot& a, const Lot& b)
 {
   return std::tie(a.expires_at, a.kind, a.valid_from, a.seq)
@@ -45,6 +46,10 @@ Credits negated(Credits c)
 
 // One account-date being closed. The input is consumed (moved from); the
 // object is used once, through run().
+//
+// The plan and the cycle anchor start as the input's and move at a
+// change_plan's T_E (m_plan, m_anchor); resets follow them. While the account
+// is cancelled there is no pending reset at all.
 class DayCloser
 {
 public:
@@ -68,14 +73,20 @@ private:
   void apply_timeline();
   void apply_instant(Instant t);
   void apply_reset(long long k, Instant t);
-  void close_cycle(long long k, Instant reset_at, Instant t);
+  void apply_change(const PlanChange& c, Instant t);
+  void close_plan_lot(Instant made_at, Instant t);
+  void grant_plan(Instant valid_from, Instant expires_at, Instant t);
   void expire_due(Instant t);
   void apply_revocation(const Revocation& r);
   void apply_purchase(const Purchase& p, Late late);
+  void apply_adjustment(const Adjustment& a, Late late);
   void apply_usage(const UsageCharge& u, Instant t);
+  void charge(Credits credits, Instant t);
   void apply_auto_recharge();
+  bool is_dormant(bool cancelled_at_start, bool lots_at_start) const;
   std::size_t add_lot(Lot lot, PaysOverdraft pays);
   void add_entry(EntryKind kind, Instant at, Credits credits, long long lot_seq, Late late);
+  bool reset_pending() const { return !m_out.state.cancelled && m_next_reset < m_day_end; }
   Instant next_reset_instant() const { return std::max(m_next_reset, m_day_start); }
   Instant next_expiry_instant() const;
 
@@ -89,12 +100,18 @@ private:
   std::vector<Lot>& m_lots = m_out.state.lots;
   // Indices into m_lots in burn-down order; kept sorted as lots are added.
   std::vector<std::size_t> m_burn_order;
+  Plan m_plan;   // in force now
+  Date m_anchor; // in force now
   Instant m_next_reset;
+  std::vector<Instant> m_change_at; // T_E of m_in.changes[i] (sorted)
 
-  std::size_t m_late_purchases = 0; // purchases[0, m_late_purchases) are late
-  std::size_t m_late_usage = 0;     // usage[0, m_late_usage) are late
-  std::size_t m_next_purchase = 0;  // next on-time purchase to apply
-  std::size_t m_next_usage = 0;     // next on-time usage event to apply
+  std::size_t m_late_purchases = 0;   // purchases[0, m_late_purchases) are late
+  std::size_t m_late_adjustments = 0; // adjustments[0, m_late_adjustments) are late
+  std::size_t m_late_usage = 0;       // usage[0, m_late_usage) are late
+  std::size_t m_next_purchase = 0;    // next on-time purchase to apply
+  std::size_t m_next_adjustment = 0;  // next on-time adjustment to apply
+  std::size_t m_next_usage = 0;       // next on-time usage event to apply
+  std::size_t m_next_change = 0;      // next change to apply
   std::size_t m_usage_applied = 0;
   Credits m_usage_total;
   long long m_entry_count = 0;
@@ -106,7 +123,10 @@ AccountDayResult DayCloser::run()
   // The first business date is the anchor or, east of UTC, the day before
   // (first_business_date). Not computed here: the stored first date of an
   // account made under an older tzdata may be a day earlier than today's
-  // rules give, and such a date is a quiet one (R_0 lies after it).
+  // rules give, and such a date is a quiet one (R_0 lies after it). The anchor
+  // is the one in force at the start of the date: a change's anchor is its
+  // effective_date, whose T_E lies in that date or, east of UTC, the day
+  // before, so every date after the change passes too.
   BILLING_REQUIRE(m_in.date >= settings.cycle_anchor.prev());
   BILLING_REQUIRE(m_in.plan.included_credits.n >= 0);
   BILLING_REQUIRE(!m_in.plan.rollover_cap || m_in.plan.rollover_cap->n >= 0);
@@ -114,16 +134,21 @@ AccountDayResult DayCloser::run()
   BILLING_REQUIRE(m_in.state.last_cycle_index >= -1);
 
   const bool sending_before = m_in.state.sending_enabled;
+  const bool cancelled_at_start = m_in.state.cancelled;
   m_out.state = std::move(m_in.state);
+  m_plan = m_in.plan;
+  m_anchor = settings.cycle_anchor;
   const auto by_seq = [](const Lot& a, const Lot& b) { return a.seq < b.seq; };
   if (!std::is_sorted(m_lots.begin(), m_lots.end(), by_seq)) {
     std::sort(m_lots.begin(), m_lots.end(), by_seq);
   }
   long long prev_seq = 0;
+  bool lots_at_start = false;
   for (const Lot& lot : m_lots) {
     BILLING_REQUIRE(lot.seq > prev_seq && lot.seq < m_out.state.next_lot_seq);
     BILLING_REQUIRE(lot.remaining.n >= 0);
     prev_seq = lot.seq;
+    lots_at_start = lots_at_start || lot.remaining.n > 0;
   }
   m_burn_order.reserve(m_lots.size() + 4);
   m_out.entries.reserve(m_lots.size() + 4);
@@ -133,8 +158,8 @@ AccountDayResult DayCloser::run()
   std::sort(m_burn_order.begin(), m_burn_order.end(), [this](std::size_t a, std::size_t b) {
     return burns_before(m_lots[a], m_lots[b]);
   });
-  m_next_reset = cycle_start(
-    settings.cycle_anchor, m_in.plan.cycle, m_out.state.last_cycle_index + 1, settings.zone);
+  m_next_reset =
+    cycle_start(m_anchor, m_plan.cycle, m_out.state.last_cycle_index + 1, settings.zone);
 
   sort_inputs();
   m_out.summary.opening = balance(m_out.state);
@@ -147,11 +172,14 @@ AccountDayResult DayCloser::run()
   s.closing = balance(m_out.state);
   s.overdraft = m_out.state.overdraft;
   s.sending_enabled = s.closing.n > 0;
-  BILLING_REQUIRE(s.closing
-                  == s.opening + s.granted + s.purchased - s.used - s.expired - s.revoked);
+  BILLING_REQUIRE(
+    s.closing == s.opening + s.granted + s.purchased + s.adjusted - s.used - s.expired - s.revoked);
 
   m_out.state.sending_enabled = s.sending_enabled;
   m_out.sending_changed = s.sending_enabled != sending_before;
+  m_out.plan_id = m_plan.plan_id;
+  m_out.cycle_anchor = m_anchor;
+  m_out.dormant = is_dormant(cancelled_at_start, lots_at_start);
   m_out.lots_touched = m_lots;
   std::erase_if(m_lots, [](const Lot& lot) { return lot.remaining.n == 0; });
   return std::move(m_out);
@@ -161,12 +189,25 @@ void DayCloser::sort_inputs()
 {
   auto& purchases = m_in.purchases;
   auto& usage = m_in.usage;
+  auto& adjustments = m_in.adjustments;
+  auto& changes = m_in.changes;
   for (const Purchase& p : purchases) {
     BILLING_REQUIRE(p.purchased_at < m_day_end && p.credits.n >= 0);
   }
   for (const UsageCharge& u : usage) {
     BILLING_REQUIRE(u.occurred_at < m_day_end && u.credits.n >= 0);
     m_usage_total += u.credits;
+  }
+  for (const Adjustment& a : adjustments) {
+    BILLING_REQUIRE(a.effective_at < m_day_end);
+    BILLING_REQUIRE(!a.credits || a.credits->n > 0);
+    BILLING_REQUIRE(a.kind == AdjustmentKind::refund || a.credits.has_value());
+    BILLING_REQUIRE(!a.expires_at || *a.expires_at > a.effective_at);
+  }
+  for (const PlanChange& c : changes) {
+    BILLING_REQUIRE(
+      c.action == ChangeAction::cancel
+      || (c.plan.included_credits.n >= 0 && (!c.plan.rollover_cap || c.plan.rollover_cap->n >= 0)));
   }
   std::sort(purchases.begin(), purchases.end(), [](const Purchase& a, const Purchase& b) {
     return std::tie(a.purchased_at, a.purchase_id) < std::tie(b.purchased_at, b.purchase_id);
@@ -183,6 +224,25 @@ void DayCloser::sort_inputs()
     m_in.revocations.begin(), m_in.revocations.end(), [](const Revocation& a, const Revocation& b) {
       return std::tie(a.lot_seq, a.payment_key) < std::tie(b.lot_seq, b.payment_key);
     });
+  // At one instant adjustments apply in import order (SPEC 14); the id only
+  // makes the order total.
+  std::sort(adjustments.begin(), adjustments.end(), [](const Adjustment& a, const Adjustment& b) {
+    return std::tie(a.effective_at, a.import_seq, a.adjustment_id)
+           < std::tie(b.effective_at, b.import_seq, b.adjustment_id);
+  });
+  // T_E grows with the effective date (local midnights in order), so sorting
+  // by date sorts by instant.
+  std::sort(changes.begin(), changes.end(), [](const PlanChange& a, const PlanChange& b) {
+    return std::tie(a.effective_date, a.change_id) < std::tie(b.effective_date, b.change_id);
+  });
+  m_change_at.reserve(changes.size());
+  for (const PlanChange& c : changes) {
+    const Instant t_e = local_midnight(m_in.settings.zone, c.effective_date);
+    // Changes are never late, and at most one takes effect at an instant.
+    BILLING_REQUIRE(m_day_start <= t_e && t_e < m_day_end);
+    BILLING_REQUIRE(m_change_at.empty() || m_change_at.back() < t_e);
+    m_change_at.push_back(t_e);
+  }
 
   const auto purchase_late =
     std::partition_point(purchases.begin(), purchases.end(), [this](const Purchase& p) {
@@ -192,31 +252,50 @@ void DayCloser::sort_inputs()
     std::partition_point(usage.begin(), usage.end(), [this](const UsageCharge& u) {
       return u.occurred_at < m_day_start;
     });
+  const auto adjustment_late =
+    std::partition_point(adjustments.begin(), adjustments.end(), [this](const Adjustment& a) {
+      return a.effective_at < m_day_start;
+    });
   m_late_purchases = static_cast<std::size_t>(purchase_late - purchases.begin());
   m_late_usage = static_cast<std::size_t>(usage_late - usage.begin());
+  m_late_adjustments = static_cast<std::size_t>(adjustment_late - adjustments.begin());
   m_next_purchase = m_late_purchases;
   m_next_usage = m_late_usage;
+  m_next_adjustment = m_late_adjustments;
 }
 
-// SPEC 13.4: revocations, then late purchases and usage in their own time
-// order (purchases first at one instant), all before the date's 00:00 events.
+// SPEC 13.4, 15: revocations, then late purchases, adjustments and usage in
+// their own time order (at one instant: purchases, adjustments in import
+// order, usage), all before the date's 00:00 facts. Each applies at the
+// date's 00:00.
 void DayCloser::apply_late_facts()
 {
   for (const Revocation& r : m_in.revocations) {
     apply_revocation(r);
   }
+  const auto& purchases = m_in.purchases;
+  const auto& adjustments = m_in.adjustments;
+  const auto& usage = m_in.usage;
   std::size_t pi = 0;
+  std::size_t ai = 0;
   std::size_t ui = 0;
-  while (pi < m_late_purchases || ui < m_late_usage) {
-    const bool purchase_next =
-      pi < m_late_purchases
-      && (ui == m_late_usage || m_in.purchases[pi].purchased_at <= m_in.usage[ui].occurred_at);
-    if (purchase_next) {
-      apply_purchase(m_in.purchases[pi++], Late::yes);
+  for (;;) {
+    const bool purchase_left = pi < m_late_purchases;
+    const bool adjustment_left = ai < m_late_adjustments;
+    const bool usage_left = ui < m_late_usage;
+    if (purchase_left
+        && (!adjustment_left || purchases[pi].purchased_at <= adjustments[ai].effective_at)
+        && (!usage_left || purchases[pi].purchased_at <= usage[ui].occurred_at)) {
+      apply_purchase(purchases[pi++], Late::yes);
       ++m_out.summary.late_purchases;
-    } else {
-      apply_usage(m_in.usage[ui++], m_day_start);
+    } else if (adjustment_left
+               && (!usage_left || adjustments[ai].effective_at <= usage[ui].occurred_at)) {
+      apply_adjustment(adjustments[ai++], Late::yes);
+    } else if (usage_left) {
+      apply_usage(usage[ui++], m_day_start);
       ++m_out.summary.late_events;
+    } else {
+      return;
     }
   }
 }
@@ -240,11 +319,17 @@ void DayCloser::apply_timeline()
   for (;;) {
     apply_instant(t);
     Instant next = std::min(next_expiry_instant(), m_day_end);
-    if (m_next_reset < m_day_end) {
+    if (reset_pending()) {
       next = std::min(next, next_reset_instant());
+    }
+    if (m_next_change < m_change_at.size()) {
+      next = std::min(next, m_change_at[m_next_change]);
     }
     if (m_next_purchase < m_in.purchases.size()) {
       next = std::min(next, m_in.purchases[m_next_purchase].purchased_at);
+    }
+    if (m_next_adjustment < m_in.adjustments.size()) {
+      next = std::min(next, m_in.adjustments[m_next_adjustment].effective_at);
     }
     if (m_next_usage < m_in.usage.size()) {
       next = std::min(next, m_in.usage[m_next_usage].occurred_at);
@@ -257,24 +342,34 @@ void DayCloser::apply_timeline()
   }
 }
 
-// SPEC 13.5: expiries and the closing of the ended cycle, then the new plan
-// grant, then purchases, then usage.
+// SPEC 13.5, 14: expiries and the closing of a plan lot (by reset, change or
+// cancel), then the new plan grant, then purchases, then adjustments, then
+// usage.
 void DayCloser::apply_instant(Instant t)
 {
+  const bool change_now = m_next_change < m_change_at.size() && m_change_at[m_next_change] == t;
   // More than one reset is only possible when resets before the date were
   // missed (an account run from after its anchor): they are caught up at
-  // 00:00, each with its own validity instants.
+  // 00:00, each with its own validity instants. A reset at a change's T_E is
+  // replaced by the change (SPEC 14): one close, one grant.
   bool reset_applied = false;
-  while (m_next_reset < m_day_end && next_reset_instant() <= t) {
+  while (reset_pending() && next_reset_instant() <= t && !(change_now && m_next_reset == t)) {
     apply_reset(m_out.state.last_cycle_index + 1, t);
     reset_applied = true;
   }
-  if (!reset_applied) {
+  if (change_now) {
+    apply_change(m_in.changes[m_next_change++], t);
+  } else if (!reset_applied) {
     expire_due(t);
   }
   auto& purchases = m_in.purchases;
   while (m_next_purchase < purchases.size() && purchases[m_next_purchase].purchased_at == t) {
     apply_purchase(purchases[m_next_purchase++], Late::no);
+  }
+  auto& adjustments = m_in.adjustments;
+  while (m_next_adjustment < adjustments.size()
+         && adjustments[m_next_adjustment].effective_at == t) {
+    apply_adjustment(adjustments[m_next_adjustment++], Late::no);
   }
   auto& usage = m_in.usage;
   while (m_next_usage < usage.size() && usage[m_next_usage].occurred_at == t) {
@@ -282,58 +377,73 @@ void DayCloser::apply_instant(Instant t)
   }
 }
 
+// Cycle k of the anchor in force starts (at t: R_k, or the date's 00:00 for
+// a missed one): the plan lot of cycle k-1 is closed, then cycle k's granted.
 void DayCloser::apply_reset(long long k, Instant t)
 {
-  const Plan& plan = m_in.plan;
   const Instant reset_at = m_next_reset;
-  const Instant cycle_end =
-    cycle_start(m_in.settings.cycle_anchor, plan.cycle, k + 1, m_in.settings.zone);
-  if (k > 0) {
-    close_cycle(k, reset_at, t);
-  }
+  const Instant cycle_end = cycle_start(m_anchor, m_plan.cycle, k + 1, m_in.settings.zone);
+  close_plan_lot(reset_at, t);
   expire_due(t);
-  if (plan.included_credits.n > 0) {
-    const std::size_t index = add_lot(Lot{ .seq = 0,
-                                           .kind = LotKind::plan,
-                                           .granted = plan.included_credits,
-                                           .remaining = plan.included_credits,
-                                           .valid_from = reset_at,
-                                           .expires_at = cycle_end,
-                                           .source = "plan:" + std::to_string(k) },
-                                      PaysOverdraft::yes);
-    m_out.summary.granted += plan.included_credits;
-    add_entry(EntryKind::grant, t, plan.included_credits, m_lots[index].seq, Late::no);
-  }
+  grant_plan(reset_at, cycle_end, t);
   m_out.state.last_cycle_index = k;
   m_next_reset = cycle_end;
 }
 
-// Closes the plan lot of cycle k-1 at reset R_k: up to the cap rolls over into
-// a new lot living to the local midnight 30 days on, the rest expires (SPEC 4,
-// 13.11, 16).
-void DayCloser::close_cycle(long long k, Instant reset_at, Instant t)
+// SPEC 14. A change_plan of an active account closes its plan lot under the
+// old plan's cap and starts cycle 0 of the new plan anchored at the effective
+// date; of a cancelled account it reactivates it the same way (nothing to
+// close). A cancel closes the plan lot and stops every later grant.
+void DayCloser::apply_change(const PlanChange& c, Instant t)
 {
-  const std::string source = "plan:" + std::to_string(k - 1);
-  const auto it = std::find_if(m_lots.begin(), m_lots.end(), [&source](const Lot& lot) {
-    return lot.kind == LotKind::plan && lot.source == source;
-  });
-  if (it == m_lots.end() || it->remaining.n == 0) {
+  close_plan_lot(t, t);
+  expire_due(t);
+  if (c.action == ChangeAction::cancel) {
+    m_out.state.cancelled = true;
+  } else {
+    m_plan = c.plan;
+    m_anchor = c.effective_date;
+    m_out.state.cancelled = false;
+    // R_0 of the new anchor is T_E itself (both the local midnight of the
+    // effective date).
+    const Instant cycle_end = cycle_start(m_anchor, m_plan.cycle, 1, m_in.settings.zone);
+    grant_plan(t, cycle_end, t);
+    m_out.state.last_cycle_index = 0;
+    m_next_reset = cycle_end;
+  }
+  m_out.applied_changes.push_back(c.change_id);
+}
+
+// Closes the live plan lot at made_at (a reset R_k or a change's T_E): up to
+// the cap of the plan in force rolls over into a new lot living to the local
+// midnight 30 days on, the rest expires (SPEC 4, 13.11, 14, 16). The rolled
+// credits leave first (the order SPEC 17's value rule reads). The lot is found
+// by kind, not by source: lots made before schema 5 are named "plan:<k>", and
+// at most one plan lot has credits (each is closed before the next grant).
+void DayCloser::close_plan_lot(Instant made_at, Instant t)
+{
+  const auto is_live_plan = [](const Lot& lot) {
+    return lot.kind == LotKind::plan && lot.remaining.n > 0;
+  };
+  const auto it = std::find_if(m_lots.begin(), m_lots.end(), is_live_plan);
+  if (it == m_lots.end()) {
     return;
   }
+  BILLING_REQUIRE(std::find_if(std::next(it), m_lots.end(), is_live_plan) == m_lots.end());
   const long long plan_seq = it->seq;
   const Credits unused = it->remaining;
-  const Credits moved = m_in.plan.rollover_cap ? std::min(unused, *m_in.plan.rollover_cap) : unused;
+  const Credits moved = m_plan.rollover_cap ? std::min(unused, *m_plan.rollover_cap) : unused;
   const Credits above_cap = unused - moved;
-  it->remaining = Credits{};
+  it->remaining = Credits{}; // before add_lot: `it` does not survive it
   if (moved.n > 0) {
     const std::size_t index =
       add_lot(Lot{ .seq = 0,
                    .kind = LotKind::rollover,
                    .granted = moved,
                    .remaining = moved,
-                   .valid_from = reset_at,
-                   .expires_at = rollover_expiry(m_in.settings.zone, reset_at),
-                   .source = "rollover:" + std::to_string(k) },
+                   .valid_from = made_at,
+                   .expires_at = rollover_expiry(m_in.settings.zone, made_at),
+                   .source = "rollover:" + format_instant(made_at) },
               PaysOverdraft::no);
     m_out.summary.rolled_over += moved;
     add_entry(EntryKind::rollover_out, t, negated(moved), plan_seq, Late::no);
@@ -343,6 +453,26 @@ void DayCloser::close_cycle(long long k, Instant reset_at, Instant t)
     m_out.summary.expired += above_cap;
     add_entry(EntryKind::expire, t, negated(above_cap), plan_seq, Late::no);
   }
+}
+
+// The plan in force grants its credits for a cycle (no lot for 0 credits).
+// Plan lots start at distinct instants, so the source is unique.
+void DayCloser::grant_plan(Instant valid_from, Instant expires_at, Instant t)
+{
+  const Credits credits = m_plan.included_credits;
+  if (credits.n <= 0) {
+    return;
+  }
+  const std::size_t index = add_lot(Lot{ .seq = 0,
+                                         .kind = LotKind::plan,
+                                         .granted = credits,
+                                         .remaining = credits,
+                                         .valid_from = valid_from,
+                                         .expires_at = expires_at,
+                                         .source = "plan:" + format_instant(valid_from) },
+                                    PaysOverdraft::yes);
+  m_out.summary.granted += credits;
+  add_entry(EntryKind::grant, t, credits, m_lots[index].seq, Late::no);
 }
 
 void DayCloser::expire_due(Instant t)
@@ -387,11 +517,73 @@ void DayCloser::apply_purchase(const Purchase& p, Late late)
   add_entry(EntryKind::purchase, at, p.credits, m_lots[index].seq, late);
 }
 
+// SPEC 15. A late adjustment takes effect at the date's 00:00 (a late grant's
+// lot keeps valid_from = effective_at); its entry is marked late.
+void DayCloser::apply_adjustment(const Adjustment& a, Late late)
+{
+  const Instant t = late == Late::yes ? m_day_start : a.effective_at;
+  Credits took;
+  switch (a.kind) {
+    case AdjustmentKind::grant: {
+      took = *a.credits;
+      const Instant expires_at = a.expires_at.value_or(
+        add_months_local(m_in.settings.zone, a.effective_at, k_purchase_lifetime_months));
+      const std::size_t index = add_lot(Lot{ .seq = 0,
+                                             .kind = LotKind::bonus,
+                                             .granted = took,
+                                             .remaining = took,
+                                             .valid_from = a.effective_at,
+                                             .expires_at = expires_at,
+                                             .source = "bonus:" + a.adjustment_id },
+                                        PaysOverdraft::yes);
+      m_out.summary.adjusted += took;
+      add_entry(EntryKind::bonus, t, took, m_lots[index].seq, late);
+      break;
+    }
+    case AdjustmentKind::debit: {
+      took = *a.credits;
+      charge(took, t);
+      m_out.summary.adjusted -= took;
+      add_entry(EntryKind::debit, t, negated(took), 0, late);
+      break;
+    }
+    case AdjustmentKind::refund: {
+      // A lot used up, revoked or expired (at t: a late refund at 00:00 finds
+      // a lot that expired then already gone) revokes 0 and has no entry.
+      const auto it = std::find_if(m_lots.begin(), m_lots.end(), [&a, t](const Lot& lot) {
+        return lot.source == a.refund_lot_source && lot.remaining.n > 0 && t < lot.expires_at;
+      });
+      if (it != m_lots.end()) {
+        took = a.credits ? std::min(*a.credits, it->remaining) : it->remaining;
+        it->remaining -= took;
+        m_out.summary.revoked += took;
+        add_entry(EntryKind::refund, t, negated(took), it->seq, late);
+      }
+      break;
+    }
+  }
+  m_out.applied_adjustments.push_back(
+    AppliedAdjustment{ .adjustment_id = a.adjustment_id, .kind = a.kind, .credits = took });
+}
+
 // Charges one event against the lots usable at t (late events: the date's
 // 00:00); what they cannot cover becomes overdraft (SPEC 6).
 void DayCloser::apply_usage(const UsageCharge& u, Instant t)
 {
-  Credits left = u.credits;
+  charge(u.credits, t);
+  m_out.summary.used += u.credits;
+  ++m_out.summary.usage_events;
+  // One usage entry per account-date, booked with the last event applied.
+  if (++m_usage_applied == m_in.usage.size()) {
+    add_entry(EntryKind::usage, t, negated(m_usage_total), 0, Late::no);
+  }
+}
+
+// Takes credits from the lots usable at t in burn-down order; the rest
+// becomes overdraft (usage and debits alike).
+void DayCloser::charge(Credits credits, Instant t)
+{
+  Credits left = credits;
   for (const std::size_t index : m_burn_order) {
     if (left.n == 0) {
       break;
@@ -405,21 +597,17 @@ void DayCloser::apply_usage(const UsageCharge& u, Instant t)
     left -= take;
   }
   m_out.state.overdraft += left;
-  m_out.summary.used += u.credits;
-  ++m_out.summary.usage_events;
-  // One usage entry per account-date, booked with the last event applied.
-  if (++m_usage_applied == m_in.usage.size()) {
-    add_entry(EntryKind::usage, t, negated(m_usage_total), 0, Late::no);
-  }
 }
 
-// SPEC 7, 13.3: after the date's usage, recharge up to the threshold, at most
-// max_recharges_per_day times; the lots are valid from the next 00:00.
+// SPEC 7, 13.3, 14: after the date's usage, recharge up to the threshold, at
+// most max_recharges_per_day times; the lots are valid from the next 00:00.
+// None for an account cancelled at the end of the date; the price is the plan
+// in force then.
 void DayCloser::apply_auto_recharge()
 {
   const AccountSettings& settings = m_in.settings;
-  if (settings.auto_recharge != AutoRecharge::on || settings.recharge_credits.n <= 0
-      || settings.max_recharges_per_day <= 0) {
+  if (m_out.state.cancelled || settings.auto_recharge != AutoRecharge::on
+      || settings.recharge_credits.n <= 0 || settings.max_recharges_per_day <= 0) {
     return;
   }
   const Credits bal = balance(m_out.state);
@@ -450,10 +638,28 @@ void DayCloser::apply_auto_recharge()
       .idempotency_key = "recharge:" + std::to_string(settings.account_id) + ":" + suffix,
       .lot_seq = seq,
       .credits = settings.recharge_credits,
-      .amount = Money{
-        recharge_amount_cents(settings.recharge_credits, m_in.plan.credit_price_cents_per_1000),
-        m_in.plan.currency } });
+      .amount =
+        Money{ recharge_amount_cents(settings.recharge_credits, m_plan.credit_price_cents_per_1000),
+               m_plan.currency } });
   }
+}
+
+// SPEC 14.4: cancelled before the date began, nothing on the books at either
+// end, every column 0, and no fact of any kind in the input (a 0-credit event
+// or a refund that revoked 0 still brings the row back).
+bool DayCloser::is_dormant(bool cancelled_at_start, bool lots_at_start) const
+{
+  const DaySummary& s = m_out.summary;
+  const bool no_facts = m_in.purchases.empty() && m_in.usage.empty() && m_in.revocations.empty()
+                        && m_in.changes.empty() && m_in.adjustments.empty();
+  const bool columns_zero = s.opening.n == 0 && s.closing.n == 0 && s.overdraft.n == 0
+                            && s.granted.n == 0 && s.purchased.n == 0 && s.rolled_over.n == 0
+                            && s.used.n == 0 && s.expired.n == 0 && s.revoked.n == 0
+                            && s.adjusted.n == 0 && s.usage_events == 0 && s.late_events == 0
+                            && s.late_purchases == 0;
+  const bool lots_at_end =
+    std::any_of(m_lots.begin(), m_lots.end(), [](const Lot& lot) { return lot.remaining.n > 0; });
+  return cancelled_at_start && no_facts && columns_zero && !lots_at_start && !lots_at_end;
 }
 
 // Gives the lot the next seq, lets it pay overdraft off (SPEC 13.6) and files

@@ -97,8 +97,10 @@ struct AccountState
   Credits overdraft;
   long long next_lot_seq = 1;
   // Index k of the last plan grant of the cycle anchored at
-  // settings.cycle_anchor; -1: none yet (a new account, or an anchor set by a
-  // plan change that has not taken effect).
+  // settings.cycle_anchor; -1: none yet (a new account before its R_0). A
+  // change_plan sets 0 at its T_E (its grant is cycle 0 of the new anchor,
+  // which the result's cycle_anchor carries); while cancelled it is kept as it
+  // was and means nothing.
   long long last_cycle_index = -1;
   bool sending_enabled = false;
   // Cancelled (SPEC 14): no plan grant and no recharge until a change_plan
@@ -304,12 +306,26 @@ long long recharge_amount_cents(Credits credits, long long credit_price_cents_pe
 // the new plan grant, then purchases, then adjustments in import order, then
 // usage. Late facts first (revocations, then late purchases, adjustments and
 // usage in their own time order), as SPEC 13.4 and 15 say.
-// REQUIRES: input.date is on or after the day before the anchor (an account
-// takes part from the UTC date that holds R_0, first_business_date(): the
-// anchor, or the day before east of UTC); every usage and purchase instant <
-// start_of(input.date.next()); credits of the plan, rollover_cap,
-// purchases and usage >= 0; lot seqs unique and < next_lot_seq. Cycle resets
-// missed before the date (state behind its anchor) are caught up at its 00:00.
+// REQUIRES: input.date is on or after the day before the anchor in force
+// (an account takes part from the UTC date that holds R_0,
+// first_business_date(): the anchor, or the day before east of UTC; a
+// change's anchor is its effective_date, whose T_E lies in that date or the
+// one before); every usage, purchase and adjustment instant <
+// start_of(input.date.next()); every change's T_E in [start_of(input.date),
+// start_of(input.date.next())), at most one per instant; credits of the plans
+// (the input's and the changes'), rollover_cap, purchases and usage >= 0; an
+// adjustment's credits > 0 when given, and given for a grant and a debit; a
+// grant's expires_at after its effective_at; at most one plan lot with
+// credits; lot seqs unique and < next_lot_seq. Cycle resets missed before the
+// date (state behind its anchor) are caught up at its 00:00; a reset at a
+// change's T_E is replaced by the change.
+//
+// New lots are named (Lot::source) "plan:<valid_from>" and
+// "rollover:<valid_from>" (format_instant), "bonus:<adjustment_id>"; the
+// current plan lot is found by kind (the plan lot with credits), never by its
+// source, so lots named "plan:<k>" before schema 5 close as well. Late
+// adjustments' entries are at the date's 00:00 and marked late (all three
+// kinds, like a late purchase's); the usage entry is never marked late.
 AccountDayResult close_account_day(AccountDayInput input);
 
 } // namespace billing

@@ -1,6 +1,7 @@
 // The lot engine: cycle resets, roll-over, expiry, burn-down order, overdraft,
 // late facts, revocations and auto-recharge (SPEC 3, 4, 6, 7, 8, 13), then
-// property tests over thousands of generated accounts.
+// property tests over thousands of generated accounts, with plan changes,
+// cancellations and adjustments (SPEC 14, 15) among their facts.
 #include "domain/calendar.hpp"
 #include "domain/engine.hpp"
 #include "ops/time_zones.hpp"
@@ -10,7 +11,9 @@
 
 #include <algorithm>
 #include <map>
+#include <optional>
 #include <ostream>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -85,6 +88,10 @@ struct DayFacts
   std::vector<Purchase> purchases = {};
   std::vector<UsageCharge> usage = {};
   std::vector<Revocation> revocations = {};
+  // Only the property test draws these; the cases of SPEC 14 and 15 by hand
+  // are in engine_lifecycle_test.cpp (Sim keeps one plan and anchor).
+  std::vector<PlanChange> changes = {};
+  std::vector<Adjustment> adjustments = {};
 };
 
 UsageCharge use(const char* when, long long credits)
@@ -245,17 +252,17 @@ TEST(RolloverTest, UnusedPlanCreditsLiveThirtyDays)
   EXPECT_EQ(reset.summary.granted, cr(1000));
   EXPECT_EQ(reset.summary.expired, cr(0));
   EXPECT_EQ(reset.summary.closing, cr(1500));
-  const Lot* rollover = find_lot(reset.state, "rollover:1");
+  const Lot* rollover = find_lot(reset.state, "rollover:2026-02-01T00:00:00Z");
   ASSERT_NE(rollover, nullptr);
   EXPECT_EQ(rollover->kind, LotKind::rollover);
   EXPECT_EQ(rollover->remaining, cr(500));
   EXPECT_EQ(rollover->valid_from, at("2026-02-01T00:00:00Z"));
   EXPECT_EQ(rollover->expires_at, at("2026-03-03T00:00:00Z"));
-  const Lot* plan = find_lot(reset.state, "plan:1");
+  const Lot* plan = find_lot(reset.state, "plan:2026-02-01T00:00:00Z");
   ASSERT_NE(plan, nullptr);
   EXPECT_EQ(plan->remaining, cr(1000));
   EXPECT_EQ(plan->expires_at, at("2026-03-01T00:00:00Z"));
-  EXPECT_EQ(find_lot(reset.state, "plan:0"), nullptr);
+  EXPECT_EQ(find_lot(reset.state, "plan:2026-01-01T00:00:00Z"), nullptr);
 
   // Closing of the ended cycle first, then the new grant.
   ASSERT_EQ(reset.entries.size(), 3u);
@@ -279,7 +286,7 @@ TEST(RolloverTest, UnusedPlanCreditsLiveThirtyDays)
   ASSERT_EQ(expires.size(), 1u);
   EXPECT_EQ(expires[0].at, at("2026-03-03T00:00:00Z"));
   EXPECT_EQ(expires[0].lot_seq, rollover->seq);
-  EXPECT_EQ(find_lot(expiry.state, "rollover:1"), nullptr);
+  EXPECT_EQ(find_lot(expiry.state, "rollover:2026-02-01T00:00:00Z"), nullptr);
   EXPECT_EQ(expiry.summary.closing, cr(2000));
 }
 
@@ -301,7 +308,7 @@ TEST(RolloverTest, CreditsAboveTheCapExpireOnTheResetDate)
     EXPECT_EQ(reset.summary.rolled_over, cr(c.rolled));
     EXPECT_EQ(reset.summary.expired, cr(c.expired));
     EXPECT_EQ(reset.summary.closing, cr(1000 + c.rolled));
-    const Lot* rollover = find_lot(reset.state, "rollover:1");
+    const Lot* rollover = find_lot(reset.state, "rollover:2026-02-10T00:00:00Z");
     if (c.rolled == 0) {
       EXPECT_EQ(rollover, nullptr) << "no roll-over lot for 0 credits";
       EXPECT_TRUE(entries_of(reset, EntryKind::rollover_in).empty());
@@ -326,14 +333,14 @@ TEST(RolloverTest, RolloverLotNeverRollsOverAgain)
   Sim sim(make_plan(1000), make_settings("2026-01-01"));
   sim.close_through("2026-02-01");
   const auto& reset = sim.close_on("2026-03-01");
-  EXPECT_EQ(reset.summary.rolled_over, cr(1000)); // plan:1 only
+  EXPECT_EQ(reset.summary.rolled_over, cr(1000)); // the plan lot of 02-01 only
   EXPECT_EQ(reset.summary.expired, cr(0));
   ASSERT_EQ(entries_of(reset, EntryKind::rollover_out).size(), 1u);
-  const Lot* old_rollover = find_lot(reset.state, "rollover:1");
+  const Lot* old_rollover = find_lot(reset.state, "rollover:2026-02-01T00:00:00Z");
   ASSERT_NE(old_rollover, nullptr);
   EXPECT_EQ(old_rollover->remaining, cr(1000));
   EXPECT_EQ(old_rollover->expires_at, at("2026-03-03T00:00:00Z"));
-  ASSERT_NE(find_lot(reset.state, "rollover:2"), nullptr);
+  ASSERT_NE(find_lot(reset.state, "rollover:2026-03-01T00:00:00Z"), nullptr);
   EXPECT_EQ(reset.summary.closing, cr(3000));
   const auto& expiry = sim.close_on("2026-03-03");
   EXPECT_EQ(expiry.summary.expired, cr(1000));
@@ -383,7 +390,8 @@ TEST(CycleTest, PlanIsGrantedOnEveryCycleStartOfTheAnchor)
     // The current plan lot expires at the next cycle start.
     const long long k = sim.state().last_cycle_index;
     EXPECT_EQ(k, static_cast<long long>(c.grants.size()) - 1);
-    const Lot* plan = find_lot(sim.state(), "plan:" + std::to_string(k));
+    const Lot* plan =
+      find_lot(sim.state(), "plan:" + format_instant(start_of(day(c.grants.back()))));
     ASSERT_NE(plan, nullptr);
     EXPECT_EQ(plan->valid_from, start_of(day(c.grants.back())));
     EXPECT_EQ(plan->expires_at, cycle_start(day(c.anchor), c.cycle, k + 1));
@@ -412,12 +420,12 @@ TEST(CycleTest, MissedResetsBeforeTheFirstRunAreCaughtUpAtMidnight)
   EXPECT_EQ(r.state.last_cycle_index, 2);
   EXPECT_EQ(r.summary.granted, cr(300));
   EXPECT_EQ(r.summary.rolled_over, cr(200));
-  EXPECT_EQ(r.summary.expired, cr(100)); // rollover:1 lived 02-05 .. 03-07
+  EXPECT_EQ(r.summary.expired, cr(100)); // the roll-over of 02-05 lived to 03-07
   EXPECT_EQ(r.summary.closing, cr(200));
   ASSERT_EQ(r.state.lots.size(), 2u);
-  EXPECT_EQ(r.state.lots[0].source, "rollover:2");
+  EXPECT_EQ(r.state.lots[0].source, "rollover:2026-03-05T00:00:00Z");
   EXPECT_EQ(r.state.lots[0].expires_at, at("2026-04-04T00:00:00Z"));
-  EXPECT_EQ(r.state.lots[1].source, "plan:2");
+  EXPECT_EQ(r.state.lots[1].source, "plan:2026-03-05T00:00:00Z");
   EXPECT_EQ(r.state.lots[1].valid_from, at("2026-03-05T00:00:00Z"));
   EXPECT_EQ(r.state.lots[1].expires_at, at("2026-04-05T00:00:00Z"));
 }
@@ -480,12 +488,12 @@ TEST(ChargingTest, UsageAtTheResetInstantSeesTheNewPlanLot)
   Sim sim(make_plan(1000), make_settings("2026-01-01"));
   sim.close_on("2026-01-20", { .usage = { use("2026-01-20T12:00:00Z", 800) } });
   const auto& r = sim.close_on("2026-02-01", { .usage = { use("2026-02-01T00:00:00Z", 300) } });
-  // The ended plan lot is closed first (200 roll over), then plan:1 is granted,
-  // then the usage burns plan:1, the lot expiring first (03-01 < 03-03).
+  // The ended plan lot is closed first (200 roll over), then cycle 1 is granted,
+  // then the usage burns its lot, the lot expiring first (03-01 < 03-03).
   EXPECT_EQ(r.summary.rolled_over, cr(200));
   EXPECT_EQ(r.state.overdraft, cr(0));
-  EXPECT_EQ(find_lot(r.state, "plan:1")->remaining, cr(700));
-  EXPECT_EQ(find_lot(r.state, "rollover:1")->remaining, cr(200));
+  EXPECT_EQ(find_lot(r.state, "plan:2026-02-01T00:00:00Z")->remaining, cr(700));
+  EXPECT_EQ(find_lot(r.state, "rollover:2026-02-01T00:00:00Z")->remaining, cr(200));
   ASSERT_EQ(r.entries.size(), 4u);
   EXPECT_EQ(r.entries[0].kind, EntryKind::rollover_out);
   EXPECT_EQ(r.entries[1].kind, EntryKind::rollover_in);
@@ -608,8 +616,8 @@ TEST(OverdraftTest, NextGrantPaysTheDebtFirst)
   EXPECT_EQ(reset.summary.rolled_over, cr(0));
   EXPECT_EQ(reset.summary.overdraft, cr(0));
   EXPECT_EQ(reset.summary.closing, cr(50));
-  EXPECT_EQ(find_lot(reset.state, "plan:1")->remaining, cr(50));
-  EXPECT_EQ(find_lot(reset.state, "plan:1")->granted, cr(100));
+  EXPECT_EQ(find_lot(reset.state, "plan:2026-02-01T00:00:00Z")->remaining, cr(50));
+  EXPECT_EQ(find_lot(reset.state, "plan:2026-02-01T00:00:00Z")->granted, cr(100));
   EXPECT_EQ(entries_of(reset, EntryKind::grant)[0].credits, cr(100));
   EXPECT_TRUE(reset.summary.sending_enabled);
   EXPECT_TRUE(reset.sending_changed);
@@ -732,8 +740,9 @@ TEST(LateFactsTest, LateFactsComeBeforeTheResetOfTheDate)
   EXPECT_EQ(r.summary.late_events, 1);
   EXPECT_EQ(r.entries[0].kind, EntryKind::usage); // went into overdraft first
   EXPECT_EQ(r.summary.rolled_over, cr(100));
-  EXPECT_EQ(find_lot(r.state, "plan:1")->remaining, cr(70)); // the grant paid the debt
-  EXPECT_EQ(find_lot(r.state, "rollover:1")->remaining, cr(100));
+  EXPECT_EQ(find_lot(r.state, "plan:2026-02-01T00:00:00Z")->remaining,
+            cr(70)); // the grant paid the debt
+  EXPECT_EQ(find_lot(r.state, "rollover:2026-02-01T00:00:00Z")->remaining, cr(100));
   EXPECT_EQ(r.summary.closing, cr(170));
 }
 
@@ -939,17 +948,19 @@ TEST(ZonedAccountTest, NewYorkResetsAtLocalMidnightAcrossTheMarchChange)
   const auto& first = sim.close_on("2026-02-01");
   ASSERT_EQ(entries_of(first, EntryKind::grant).size(), 1u);
   EXPECT_EQ(entries_of(first, EntryKind::grant)[0].at, at("2026-02-01T05:00:00Z"));
-  EXPECT_EQ(find_lot(first.state, "plan:0")->expires_at, at("2026-03-01T05:00:00Z"));
+  EXPECT_EQ(find_lot(first.state, "plan:2026-02-01T05:00:00Z")->expires_at,
+            at("2026-03-01T05:00:00Z"));
   sim.close_on("2026-02-10", { .usage = { use("2026-02-10T15:00:00Z", 300) } });
   // 04:30Z of 03-01 is 23:30 EST of 02-28: still cycle 0.
   const auto& reset = sim.close_on("2026-03-01", { .usage = { use("2026-03-01T04:30:00Z", 100) } });
   EXPECT_EQ(reset.summary.rolled_over, cr(600));
-  const Lot* rollover = find_lot(reset.state, "rollover:1");
+  const Lot* rollover = find_lot(reset.state, "rollover:2026-03-01T05:00:00Z");
   ASSERT_NE(rollover, nullptr);
   EXPECT_EQ(rollover->valid_from, at("2026-03-01T05:00:00Z"));
   // Local midnight of 03-31 is EDT: 04:00Z.
   EXPECT_EQ(rollover->expires_at, at("2026-03-31T04:00:00Z"));
-  EXPECT_EQ(find_lot(reset.state, "plan:1")->expires_at, at("2026-04-01T04:00:00Z"));
+  EXPECT_EQ(find_lot(reset.state, "plan:2026-03-01T05:00:00Z")->expires_at,
+            at("2026-04-01T04:00:00Z"));
   const auto& expiry = sim.close_on("2026-03-31");
   const auto expires = entries_of(expiry, EntryKind::expire);
   ASSERT_EQ(expires.size(), 1u);
@@ -970,8 +981,10 @@ TEST(ZonedAccountTest, AnAnchorOnThe31stEastOfUtcStartsTheUtcDateBefore)
   // R_1: 00:00 IST of 02-28 (clamped), 18:30Z of 02-27.
   const auto& reset = sim.close_on("2026-02-27");
   EXPECT_EQ(entries_of(reset, EntryKind::grant)[0].at, at("2026-02-27T18:30:00Z"));
-  EXPECT_EQ(find_lot(reset.state, "rollover:1")->expires_at, at("2026-03-29T18:30:00Z"));
-  EXPECT_EQ(find_lot(reset.state, "plan:1")->expires_at, at("2026-03-30T18:30:00Z"));
+  EXPECT_EQ(find_lot(reset.state, "rollover:2026-02-27T18:30:00Z")->expires_at,
+            at("2026-03-29T18:30:00Z"));
+  EXPECT_EQ(find_lot(reset.state, "plan:2026-02-27T18:30:00Z")->expires_at,
+            at("2026-03-30T18:30:00Z"));
 }
 
 TEST(ZonedAccountTest, ResetAtTheGapsOneOclockWhenClocksJumpAtMidnight)
@@ -980,7 +993,8 @@ TEST(ZonedAccountTest, ResetAtTheGapsOneOclockWhenClocksJumpAtMidnight)
   const auto& reset = sim.close_on("2026-03-08");
   // 00:00 of 03-08 does not exist in Havana: 01:00 CDT, 05:00Z.
   EXPECT_EQ(entries_of(reset, EntryKind::grant)[0].at, at("2026-03-08T05:00:00Z"));
-  EXPECT_EQ(find_lot(reset.state, "rollover:1")->expires_at, at("2026-04-07T04:00:00Z"));
+  EXPECT_EQ(find_lot(reset.state, "rollover:2026-03-08T05:00:00Z")->expires_at,
+            at("2026-04-07T04:00:00Z"));
 }
 
 TEST(ZonedAccountTest, PurchasesAndRechargesExpireAtTheirLocalWallTimeTwelveMonthsOn)
@@ -1006,14 +1020,27 @@ TEST(ZonedAccountTest, PurchasesAndRechargesExpireAtTheirLocalWallTimeTwelveMont
 
 TEST(NamesTest, KindsHaveStableNames)
 {
-  for (const LotKind k : { LotKind::rollover, LotKind::plan, LotKind::purchased }) {
+  for (const LotKind k : { LotKind::rollover, LotKind::plan, LotKind::bonus, LotKind::purchased }) {
     EXPECT_EQ(parse_lot_kind(to_string(k)), k);
   }
   EXPECT_EQ(to_string(LotKind::purchased), "purchased");
-  EXPECT_FALSE(parse_lot_kind("bonus").has_value());
+  EXPECT_EQ(to_string(LotKind::bonus), "bonus");
+  EXPECT_FALSE(parse_lot_kind("purchase").has_value());
   EXPECT_EQ(to_string(EntryKind::rollover_out), "rollover_out");
   EXPECT_EQ(to_string(EntryKind::revoke), "revoke");
   EXPECT_EQ(to_string(EntryKind::grant), "grant");
+  EXPECT_EQ(to_string(EntryKind::bonus), "bonus");
+  EXPECT_EQ(to_string(EntryKind::debit), "debit");
+  EXPECT_EQ(to_string(EntryKind::refund), "refund");
+  for (const ChangeAction a : { ChangeAction::change_plan, ChangeAction::cancel }) {
+    EXPECT_EQ(parse_change_action(to_string(a)), a);
+  }
+  EXPECT_FALSE(parse_change_action("reactivate").has_value());
+  for (const AdjustmentKind k :
+       { AdjustmentKind::grant, AdjustmentKind::debit, AdjustmentKind::refund }) {
+    EXPECT_EQ(parse_adjustment_kind(to_string(k)), k);
+  }
+  EXPECT_FALSE(parse_adjustment_kind("credit").has_value());
 }
 
 // ---------------------------------------------------------------------------
@@ -1021,14 +1048,143 @@ TEST(NamesTest, KindsHaveStableNames)
 
 struct GeneratedAccount
 {
-  Plan plan;
+  Plan plan;                         // in force on the first date
+  std::map<std::string, Plan> plans; // every plan a change may name, plan included
   AccountSettings settings;
   std::vector<DayFacts> days; // days[i]: the facts of anchor + i
 };
 
+// Plan changes, cancellations, reactivations and adjustments (SPEC 14, 15),
+// drawn from their own stream so that the other facts stay as they were
+// drawn before these existed. Changes are valid as the import would accept
+// them: never late, at most one a date, after R_0, no cancel of a cancelled
+// account, no change to the plan in force; refunds name purchases of this
+// account or its recharges, no earlier than their lot's valid_from.
+void add_lifecycle_facts(GeneratedAccount& g, Random& rng)
+{
+  auto uniform = [&rng](long long lo, long long hi) { return rng.between(lo, hi); };
+  auto chance = [&rng](double p) { return rng.chance(p); };
+  if (!chance(0.6)) {
+    return;
+  }
+  // A fifth of them only change plans: no usage, purchase, recharge or
+  // adjustment, so that a cancelled account runs dry and has dormant dates
+  // (with usage it mostly keeps a debt or a purchased lot for a year).
+  const bool quiet = chance(0.2);
+  if (quiet) {
+    g.settings.auto_recharge = AutoRecharge::off;
+    for (DayFacts& facts : g.days) {
+      facts = DayFacts{};
+    }
+  }
+  const long long included_choices[] = { 0, 50, 100, 500, 1000 };
+  for (int j = 1; j <= 3; ++j) {
+    Plan p = g.plan;
+    p.plan_id = "gen" + std::to_string(j);
+    p.cycle = chance(0.8) ? Cycle::monthly : Cycle::annual;
+    p.included_credits = cr(included_choices[uniform(0, 4)]);
+    p.credit_price_cents_per_1000 = uniform(0, 3000);
+    p.rollover_cap = chance(0.5) ? std::optional<Credits>(cr(uniform(0, 1200))) : std::nullopt;
+    g.plans.emplace(p.plan_id, p);
+  }
+  std::vector<std::string> plan_ids;
+  for (const auto& [id, plan] : g.plans) {
+    plan_ids.push_back(id);
+  }
+  const Zone& zone = g.settings.zone;
+  const Date anchor = g.settings.cycle_anchor;
+  bool cancelled = false;
+  std::string plan_id = g.plan.plan_id;
+  long long import_seq = 0;
+  long long change_count = 0;
+  std::vector<std::pair<Instant, std::string>> bought; // purchased_at, lot source
+  for (size_t i = 0; i < g.days.size(); ++i) {
+    DayFacts& facts = g.days[i];
+    const Date date{ anchor.days + static_cast<int>(i) };
+    const Instant start = start_of(date);
+    // A cancelled account is mostly quiet, so that dormant dates happen.
+    if (cancelled && chance(0.9)) {
+      facts.usage.clear();
+      facts.purchases.clear();
+    }
+    for (const Purchase& p : facts.purchases) {
+      bought.emplace_back(p.purchased_at, "purchase:" + p.purchase_id);
+    }
+    if (i >= 2 && chance(quiet ? 0.06 : 0.04)) {
+      for (const Date e : { date.prev(), date, date.next() }) {
+        const Instant t_e = local_midnight(zone, e);
+        if (t_e < start || t_e >= start_of(date.next())) {
+          continue;
+        }
+        const std::string id = "chg" + std::to_string(++change_count);
+        if (!cancelled && chance(0.35)) {
+          facts.changes.push_back(PlanChange{ id, e, ChangeAction::cancel, Plan{} });
+          cancelled = true;
+        } else {
+          // Any plan reactivates; an active account moves to another one.
+          size_t to = static_cast<size_t>(uniform(0, 3));
+          if (!cancelled && plan_ids[to] == plan_id) {
+            to = (to + static_cast<size_t>(uniform(1, 3))) % plan_ids.size();
+          }
+          facts.changes.push_back(
+            PlanChange{ id, e, ChangeAction::change_plan, g.plans.at(plan_ids[to]) });
+          plan_id = plan_ids[to];
+          cancelled = false;
+        }
+        break;
+      }
+    }
+    const long long adjustments = !quiet && chance(0.08) ? uniform(1, 2) : 0;
+    for (long long n = 0; n < adjustments; ++n) {
+      Adjustment a;
+      a.adjustment_id = "adj" + std::to_string(++import_seq);
+      a.import_seq = import_seq;
+      const long long back =
+        i > 0 && chance(0.1) ? uniform(1, std::min<long long>(3, static_cast<long long>(i))) : 0;
+      a.effective_at =
+        chance(0.1)
+          ? start
+          : Instant{ start.us - back * k_us_per_day + uniform(0, 23) * 3600 * k_us_per_second };
+      const long long kind = uniform(0, 9);
+      if (kind < 4) {
+        a.kind = AdjustmentKind::grant;
+        a.credits = cr(uniform(1, 500));
+        a.amount_cents = uniform(0, 1000);
+        if (chance(0.5)) {
+          a.expires_at = Instant{ std::max(a.effective_at, start).us
+                                  + uniform(1, 90 * 86400) * k_us_per_second };
+        }
+      } else if (kind < 7) {
+        a.kind = AdjustmentKind::debit;
+        a.credits = cr(uniform(1, 300));
+      } else {
+        a.kind = AdjustmentKind::refund;
+        if (chance(0.5)) {
+          a.credits = cr(uniform(1, 300));
+        }
+        std::vector<std::string> candidates;
+        for (const auto& [purchased_at, source] : bought) {
+          if (purchased_at <= a.effective_at) {
+            candidates.push_back(source);
+          }
+        }
+        // A recharge of date j is valid from the start of j + 1.
+        for (Date j = anchor; start_of(j.next()) <= a.effective_at; j = j.next()) {
+          candidates.push_back("recharge:" + format_date(j) + ":1");
+        }
+        a.refund_lot_source = candidates.empty()
+                                ? "purchase:none"
+                                : candidates[static_cast<size_t>(
+                                  uniform(0, static_cast<long long>(candidates.size()) - 1))];
+      }
+      facts.adjustments.push_back(std::move(a));
+    }
+  }
+}
+
 // Draws through the project's portable Random (util/random.hpp): the same
 // scenarios with every standard library.
-GeneratedAccount generate_account(Random& rng, long long account_id)
+GeneratedAccount generate_account(Random& rng, Random& lifecycle_rng, long long account_id)
 {
   auto uniform = [&rng](long long lo, long long hi) { return rng.between(lo, hi); };
   auto chance = [&rng](double p) { return rng.chance(p); };
@@ -1094,28 +1250,114 @@ GeneratedAccount generate_account(Random& rng, long long account_id)
   if (account_id % 4 == 3) {
     g.settings.zone = *find_time_zone(zones[(account_id / 4) % 4]);
   }
+  g.plans.emplace(g.plan.plan_id, g.plan);
+  add_lifecycle_facts(g, lifecycle_rng);
   return g;
 }
 
+// The instants at which plan credits must be granted on `date` (SPEC 3, 14):
+// the resets of each stretch between changes, a change_plan's T_E (which
+// replaces a reset there), none while cancelled; resets missed before the
+// date at its 00:00. Also gives the last cycle index expected at the end.
+std::vector<Instant> expected_grants(const GeneratedAccount& g,
+                                     Date date,
+                                     const AccountState& start_state,
+                                     const Plan& start_plan,
+                                     Date start_anchor,
+                                     const std::vector<PlanChange>& changes,
+                                     long long* last_index)
+{
+  const Zone& zone = g.settings.zone;
+  const Instant day_start = start_of(date);
+  const Instant day_end = start_of(date.next());
+  std::vector<PlanChange> sorted = changes;
+  std::sort(sorted.begin(), sorted.end(), [](const PlanChange& a, const PlanChange& b) {
+    return a.effective_date < b.effective_date;
+  });
+  std::vector<Instant> out;
+  const Plan* plan = &start_plan;
+  Date anchor = start_anchor;
+  bool cancelled = start_state.cancelled;
+  long long k = start_state.last_cycle_index + 1;
+  *last_index = start_state.last_cycle_index;
+  for (size_t s = 0; s <= sorted.size(); ++s) {
+    const Instant to = s < sorted.size() ? local_midnight(zone, sorted[s].effective_date) : day_end;
+    if (!cancelled) {
+      for (Instant r = cycle_start(anchor, plan->cycle, k, zone); r < to;
+           r = cycle_start(anchor, plan->cycle, ++k, zone)) {
+        if (plan->included_credits.n > 0) {
+          out.push_back(std::max(r, day_start));
+        }
+        *last_index = k;
+      }
+    }
+    if (s == sorted.size()) {
+      break;
+    }
+    const PlanChange& c = sorted[s];
+    if (c.action == ChangeAction::cancel) {
+      cancelled = true;
+    } else {
+      cancelled = false;
+      plan = &c.plan;
+      anchor = c.effective_date;
+      if (plan->included_credits.n > 0) {
+        out.push_back(to);
+      }
+      *last_index = 0;
+      k = 1;
+    }
+  }
+  return out;
+}
+
+struct LifeCounts
+{
+  long long changes = 0;
+  long long cancels = 0;
+  long long reactivations = 0;
+  long long dormant = 0;
+  long long grants = 0;
+  long long debits = 0;
+  long long refunds = 0; // that revoked credits
+  long long empty_refunds = 0;
+};
+
 // Runs the account over all its dates, checking the invariants after each.
-std::vector<AccountDayResult> run_and_check(const GeneratedAccount& g, Random* shuffle)
+std::vector<AccountDayResult> run_and_check(const GeneratedAccount& g,
+                                            Random* shuffle,
+                                            LifeCounts* counts = nullptr)
 {
   std::vector<AccountDayResult> results;
   results.reserve(g.days.size());
   AccountState state;
+  std::string plan_id = g.plan.plan_id;
+  Date anchor = g.settings.cycle_anchor;
   Credits cum_in;
   Credits cum_out;
   Credits cum_ledger;
+  std::set<std::string> sources;
   for (size_t i = 0; i < g.days.size(); ++i) {
     const Date date{ g.settings.cycle_anchor.days + static_cast<int>(i) };
-    AccountDayInput input{
-      date, g.plan, g.settings, state, g.days[i].purchases, g.days[i].usage, g.days[i].revocations,
-      {},   {}
-    };
+    const DayFacts& facts = g.days[i];
+    const Plan& plan = g.plans.at(plan_id);
+    AccountSettings settings = g.settings;
+    settings.cycle_anchor = anchor;
+    AccountDayInput input{ date,
+                           plan,
+                           settings,
+                           state,
+                           facts.purchases,
+                           facts.usage,
+                           facts.revocations,
+                           facts.changes,
+                           facts.adjustments };
     if (shuffle != nullptr) {
       shuffle->shuffle(input.purchases);
       shuffle->shuffle(input.usage);
       shuffle->shuffle(input.state.lots);
+      shuffle->shuffle(input.changes);
+      shuffle->shuffle(input.adjustments);
     }
     const Credits opening = balance(state);
     const bool sending_before = state.sending_enabled;
@@ -1124,17 +1366,21 @@ std::vector<AccountDayResult> run_and_check(const GeneratedAccount& g, Random* s
 
     // Books tie out, and closing(D) == opening(D+1).
     EXPECT_EQ(s.opening, opening);
-    EXPECT_EQ(s.closing, s.opening + s.granted + s.purchased - s.used - s.expired - s.revoked);
+    EXPECT_EQ(s.closing,
+              s.opening + s.granted + s.purchased + s.adjusted - s.used - s.expired - s.revoked);
     EXPECT_EQ(s.closing, balance(r.state));
     EXPECT_EQ(s.overdraft, r.state.overdraft);
     EXPECT_EQ(s.sending_enabled, s.closing.n > 0);
     EXPECT_EQ(r.state.sending_enabled, s.sending_enabled);
     EXPECT_EQ(r.sending_changed, s.sending_enabled != sending_before);
 
-    // Lots: positive, within their grant, unexpired, sorted by seq.
+    // Lots: positive, within their grant, unexpired, sorted by seq; at most
+    // one plan lot, none while cancelled; sources unique over the account's
+    // life.
     EXPECT_GE(r.state.overdraft.n, 0);
     const Instant day_end = start_of(date.next());
     long long prev_seq = 0;
+    int plan_lots = 0;
     for (const Lot& lot : r.state.lots) {
       EXPECT_GT(lot.remaining.n, 0);
       EXPECT_LE(lot.remaining, lot.granted);
@@ -1142,6 +1388,14 @@ std::vector<AccountDayResult> run_and_check(const GeneratedAccount& g, Random* s
       EXPECT_GT(lot.seq, prev_seq);
       EXPECT_LT(lot.seq, r.state.next_lot_seq);
       prev_seq = lot.seq;
+      plan_lots += lot.kind == LotKind::plan ? 1 : 0;
+    }
+    EXPECT_LE(plan_lots, r.state.cancelled ? 0 : 1);
+    for (const Lot& lot : r.lots_touched) {
+      EXPECT_GE(lot.remaining.n, 0);
+      if (lot.seq >= state.next_lot_seq) {
+        EXPECT_TRUE(sources.insert(lot.source).second) << "source made twice: " << lot.source;
+      }
     }
     // Debt only when no credits are left anywhere.
     if (r.state.overdraft.n > 0) {
@@ -1151,10 +1405,11 @@ std::vector<AccountDayResult> run_and_check(const GeneratedAccount& g, Random* s
     // Ledger: matches the summary, keys count from 1.
     const std::string prefix =
       std::to_string(g.settings.account_id) + ":" + format_date(date) + ":";
-    Credits by_kind[8];
+    Credits by_kind[static_cast<int>(EntryKind::refund) + 1];
     Credits net;
     int usage_entries = 0;
     size_t recharge_entries = 0;
+    std::vector<Instant> grant_instants;
     for (size_t n = 0; n < r.entries.size(); ++n) {
       const LedgerEntry& e = r.entries[n];
       EXPECT_EQ(e.idempotency_key, prefix + std::to_string(n + 1));
@@ -1165,6 +1420,9 @@ std::vector<AccountDayResult> run_and_check(const GeneratedAccount& g, Random* s
       }
       usage_entries += e.kind == EntryKind::usage ? 1 : 0;
       recharge_entries += e.kind == EntryKind::recharge ? 1 : 0;
+      if (e.kind == EntryKind::grant) {
+        grant_instants.push_back(e.at);
+      }
       EXPECT_GE(e.at, start_of(date));
       EXPECT_LE(e.at, day_end);
       EXPECT_EQ(e.at == day_end, e.kind == EntryKind::recharge);
@@ -1178,16 +1436,120 @@ std::vector<AccountDayResult> run_and_check(const GeneratedAccount& g, Random* s
     EXPECT_EQ(by_kind[static_cast<int>(EntryKind::rollover_out)], Credits{} - s.rolled_over);
     EXPECT_EQ(by_kind[static_cast<int>(EntryKind::usage)], Credits{} - s.used);
     EXPECT_EQ(by_kind[static_cast<int>(EntryKind::expire)], Credits{} - s.expired);
-    EXPECT_EQ(by_kind[static_cast<int>(EntryKind::revoke)], Credits{} - s.revoked);
-    EXPECT_EQ(usage_entries, g.days[i].usage.empty() ? 0 : 1);
-    EXPECT_EQ(s.usage_events, static_cast<long long>(g.days[i].usage.size()));
+    EXPECT_EQ(by_kind[static_cast<int>(EntryKind::revoke)]
+                + by_kind[static_cast<int>(EntryKind::refund)],
+              Credits{} - s.revoked);
+    EXPECT_EQ(by_kind[static_cast<int>(EntryKind::bonus)]
+                + by_kind[static_cast<int>(EntryKind::debit)],
+              s.adjusted);
+    EXPECT_EQ(usage_entries, facts.usage.empty() ? 0 : 1);
+    EXPECT_EQ(s.usage_events, static_cast<long long>(facts.usage.size()));
     EXPECT_EQ(r.recharges.size(), recharge_entries);
     EXPECT_LE(r.recharges.size(),
               static_cast<size_t>(std::max(0, g.settings.max_recharges_per_day)));
 
-    // Conservation over the account's life: all credits ever granted, bought
-    // and recharged == remaining - overdraft + used + expired + revoked.
-    cum_in += s.granted + s.purchased;
+    // Every adjustment is applied once, with the credits that took effect.
+    EXPECT_EQ(r.applied_adjustments.size(), facts.adjustments.size());
+    Credits refunded;
+    for (const AppliedAdjustment& a : r.applied_adjustments) {
+      const auto it =
+        std::find_if(facts.adjustments.begin(), facts.adjustments.end(), [&a](const Adjustment& x) {
+          return x.adjustment_id == a.adjustment_id;
+        });
+      if (it == facts.adjustments.end()) {
+        ADD_FAILURE() << "applied an adjustment not in the input: " << a.adjustment_id;
+        continue;
+      }
+      EXPECT_EQ(a.kind, it->kind);
+      if (a.kind == AdjustmentKind::refund) {
+        EXPECT_GE(a.credits.n, 0);
+        EXPECT_LE(a.credits, it->credits.value_or(a.credits));
+        refunded += a.credits;
+      } else {
+        EXPECT_EQ(a.credits, *it->credits);
+      }
+      if (counts != nullptr) {
+        counts->grants += a.kind == AdjustmentKind::grant ? 1 : 0;
+        counts->debits += a.kind == AdjustmentKind::debit ? 1 : 0;
+        counts->refunds += a.kind == AdjustmentKind::refund && a.credits.n > 0 ? 1 : 0;
+        counts->empty_refunds += a.kind == AdjustmentKind::refund && a.credits.n == 0 ? 1 : 0;
+      }
+    }
+    EXPECT_EQ(by_kind[static_cast<int>(EntryKind::refund)], Credits{} - refunded);
+
+    // Resets and changes: the grants at the instants the cycles say, the plan
+    // and anchor in force at the end, no recharge while cancelled, recharges
+    // priced by the plan in force at the end of the date.
+    long long last_index = 0;
+    std::vector<Instant> want_grants =
+      expected_grants(g, date, state, plan, anchor, facts.changes, &last_index);
+    std::sort(want_grants.begin(), want_grants.end());
+    EXPECT_EQ(grant_instants, want_grants);
+    std::vector<PlanChange> changes = facts.changes;
+    std::sort(changes.begin(), changes.end(), [](const PlanChange& a, const PlanChange& b) {
+      return a.effective_date < b.effective_date;
+    });
+    std::vector<std::string> change_ids;
+    bool cancelled = state.cancelled;
+    for (const PlanChange& c : changes) {
+      change_ids.push_back(c.change_id);
+      if (c.action == ChangeAction::cancel) {
+        cancelled = true;
+        if (counts != nullptr) {
+          ++counts->cancels;
+        }
+      } else {
+        if (counts != nullptr) {
+          counts->reactivations += cancelled ? 1 : 0;
+        }
+        cancelled = false;
+        plan_id = c.plan.plan_id;
+        anchor = c.effective_date;
+      }
+    }
+    EXPECT_EQ(r.applied_changes, change_ids);
+    EXPECT_EQ(r.state.cancelled, cancelled);
+    EXPECT_EQ(r.plan_id, plan_id);
+    EXPECT_EQ(r.cycle_anchor, anchor);
+    if (!cancelled) {
+      EXPECT_EQ(r.state.last_cycle_index, last_index);
+    }
+    if (cancelled) {
+      EXPECT_TRUE(r.recharges.empty());
+    }
+    const Plan& end_plan = g.plans.at(plan_id);
+    for (const RechargeRequest& q : r.recharges) {
+      EXPECT_EQ(q.amount,
+                (Money{ recharge_amount_cents(q.credits, end_plan.credit_price_cents_per_1000),
+                        end_plan.currency }));
+    }
+    if (counts != nullptr) {
+      counts->changes += static_cast<long long>(changes.size());
+    }
+
+    // Dormant exactly as SPEC 14.4 says.
+    const bool no_facts = facts.purchases.empty() && facts.usage.empty()
+                          && facts.revocations.empty() && facts.changes.empty()
+                          && facts.adjustments.empty();
+    const bool all_zero = s.opening.n == 0 && s.closing.n == 0 && s.overdraft.n == 0
+                          && s.granted.n == 0 && s.purchased.n == 0 && s.rolled_over.n == 0
+                          && s.used.n == 0 && s.expired.n == 0 && s.revoked.n == 0
+                          && s.adjusted.n == 0 && s.late_events == 0 && s.late_purchases == 0;
+    const bool dormant =
+      state.cancelled && no_facts && all_zero && state.lots.empty() && r.state.lots.empty();
+    EXPECT_EQ(r.dormant, dormant);
+    if (r.dormant) {
+      EXPECT_TRUE(r.entries.empty());
+      EXPECT_FALSE(r.sending_changed);
+      if (counts != nullptr) {
+        ++counts->dormant;
+      }
+    }
+
+    // Conservation over the account's life: all credits ever granted,
+    // bought, recharged and adjusted (a debit negative) == remaining -
+    // overdraft + used + expired + revoked.
+    cum_in += s.granted + s.purchased + s.adjusted;
     cum_out += s.used + s.expired + s.revoked;
     Credits remaining;
     for (const Lot& lot : r.state.lots) {
@@ -1212,6 +1574,12 @@ void expect_same(const AccountDayResult& a, const AccountDayResult& b)
   EXPECT_EQ(a.state, b.state);
   EXPECT_EQ(a.summary, b.summary);
   EXPECT_EQ(a.sending_changed, b.sending_changed);
+  EXPECT_EQ(a.lots_touched, b.lots_touched);
+  EXPECT_EQ(a.plan_id, b.plan_id);
+  EXPECT_EQ(a.cycle_anchor, b.cycle_anchor);
+  EXPECT_EQ(a.applied_changes, b.applied_changes);
+  EXPECT_EQ(a.applied_adjustments, b.applied_adjustments);
+  EXPECT_EQ(a.dormant, b.dormant);
   ASSERT_EQ(a.entries.size(), b.entries.size());
   for (size_t i = 0; i < a.entries.size(); ++i) {
     const LedgerEntry& x = a.entries[i];
@@ -1237,16 +1605,18 @@ TEST_P(EnginePropertyTest, BooksBalanceAndRerunsAreIdentical)
 {
   constexpr int k_accounts = 250;
   Random rng(GetParam());
+  Random lifecycle_rng(GetParam() ^ 0x11feULL);
   Random shuffle_rng(GetParam() ^ 0x5eedULL);
   long long nonzero_overdraft = 0;
   long long rollovers = 0;
   long long recharges = 0;
   long long late = 0;
+  LifeCounts counts;
   for (int a = 0; a < k_accounts; ++a) {
-    const GeneratedAccount g = generate_account(rng, 1000 + a);
+    const GeneratedAccount g = generate_account(rng, lifecycle_rng, 1000 + a);
     SCOPED_TRACE("account " + std::to_string(a) + " anchor "
                  + format_date(g.settings.cycle_anchor));
-    const auto first = run_and_check(g, nullptr);
+    const auto first = run_and_check(g, nullptr, &counts);
     ASSERT_FALSE(HasFailure());
     // Same inputs, in another order: the same books.
     const auto second = run_and_check(g, &shuffle_rng);
@@ -1268,6 +1638,17 @@ TEST_P(EnginePropertyTest, BooksBalanceAndRerunsAreIdentical)
   EXPECT_GT(rollovers, 0);
   EXPECT_GT(recharges, 0);
   EXPECT_GT(late, 0);
+  EXPECT_GT(counts.changes, 0);
+  EXPECT_GT(counts.cancels, 0);
+  EXPECT_GT(counts.reactivations, 0);
+  EXPECT_GT(counts.dormant, 0);
+  EXPECT_GT(counts.grants, 0);
+  EXPECT_GT(counts.debits, 0);
+  EXPECT_GT(counts.refunds, 0);
+  EXPECT_GT(counts.empty_refunds, 0);
+  RecordProperty("changes", std::to_string(counts.changes));
+  RecordProperty("dormant", std::to_string(counts.dormant));
+  RecordProperty("refunds", std::to_string(counts.refunds));
 }
 
 INSTANTIATE_TEST_SUITE_P(FixedSeeds,
