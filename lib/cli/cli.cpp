@@ -22,12 +22,12 @@ Nightly batch billing for prepaid messaging credits.
 
 Commands:
   migrate                                 create or upgrade the database schema
-  import plans|accounts|purchases|rates FILE
+  import plans|accounts|purchases|changes|adjustments|rates FILE
                                           load CSV reference data (idempotent)
   ingest FILE...                          ingest usage logs
   run [--date D | --from D1 --to D2] [--dry-run]
                                           close business dates (default: yesterday)
-  export reconciliation|charges|rejects|payments --from D1 --to D2 [-o FILE]
+  export reconciliation|charges|rejects|payments|adjustments --from D1 --to D2 [-o FILE]
                                           CSV reports
   payments import FILE                    apply payment provider results
   status [--json]                         last completed date, runs, lock, rejects

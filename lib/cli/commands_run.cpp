@@ -107,8 +107,9 @@ int cmd_run(const CommandContext& ctx, const CommandArgs& args)
 int cmd_export(const CommandContext& ctx, const CommandArgs& args)
 {
   po::options_description options("Options");
-  options.add_options()(
-    "kind", po::value<std::string>()->required(), "reconciliation|charges|rejects|payments|totals")(
+  options.add_options()("kind",
+                        po::value<std::string>()->required(),
+                        "reconciliation|charges|rejects|payments|adjustments|totals")(
     "from", po::value<std::string>(), "first business date (rejects: ingest date)")(
     "to", po::value<std::string>(), "last business date")(
     "output,o", po::value<std::string>(), "write to FILE (atomically, mode 0640)")(
@@ -116,12 +117,13 @@ int cmd_export(const CommandContext& ctx, const CommandArgs& args)
     "all", "rejects: include those retried since");
   po::positional_options_description positional;
   positional.add("kind", 1);
-  const auto vm = parse_command(
-    ctx,
-    args,
-    "billing export reconciliation|charges|rejects|payments|totals --from D1 --to D2 [-o FILE]",
-    options,
-    positional);
+  const auto vm =
+    parse_command(ctx,
+                  args,
+                  "billing export reconciliation|charges|rejects|payments|adjustments|totals "
+                  "--from D1 --to D2 [-o FILE]",
+                  options,
+                  positional);
   if (!vm) {
     return 0;
   }
@@ -130,7 +132,7 @@ int cmd_export(const CommandContext& ctx, const CommandArgs& args)
   const auto parsed = parse_export_kind(kind);
   if (!parsed) {
     throw UsageError("export: unknown report '" + kind
-                     + "' (reconciliation, charges, rejects, payments or totals)");
+                     + "' (reconciliation, charges, rejects, payments, adjustments or totals)");
   }
   request.kind = *parsed;
   const bool dates_optional =

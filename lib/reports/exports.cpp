@@ -11,8 +11,9 @@ namespace {
 // The CSV names of the balance columns the reconciliation and totals exports
 // share, in BalanceFigures' order.
 constexpr std::string_view k_balance_names[] = {
-  "opening_balance", "granted", "purchased",       "rolled_over", "used",
-  "expired",         "revoked", "closing_balance", "overdraft",   "sending_enabled",
+  "opening_balance", "granted", "purchased", "rolled_over",     "used",
+  "expired",         "revoked", "adjusted",  "closing_balance", "overdraft",
+  "sending_enabled",
 };
 
 void balance_header(CsvWriter& csv)
@@ -25,7 +26,8 @@ void balance_header(CsvWriter& csv)
 void balance_cells(CsvWriter& csv, const BalanceFigures& b)
 {
   csv.cell(b.opening).cell(b.granted).cell(b.purchased).cell(b.rolled_over).cell(b.used);
-  csv.cell(b.expired).cell(b.revoked).cell(b.closing).cell(b.overdraft).cell(b.sending_enabled);
+  csv.cell(b.expired).cell(b.revoked).cell(b.adjusted).cell(b.closing).cell(b.overdraft);
+  csv.cell(b.sending_enabled);
 }
 
 void header(CsvWriter& csv, std::initializer_list<std::string_view> names)
@@ -51,6 +53,9 @@ std::optional<ExportKind> parse_export_kind(std::string_view text)
   }
   if (text == "payments") {
     return ExportKind::payments;
+  }
+  if (text == "adjustments") {
+    return ExportKind::adjustments;
   }
   if (text == "totals") {
     return ExportKind::totals;
@@ -110,6 +115,19 @@ long long write_export(Database& db, const ExportRequest& request, std::ostream&
       return read_payments(db, dates, request.status, [&](const PaymentRow& r) {
         csv.cell(r.idempotency_key).cell(r.account_id).cell(r.business_date).cell(r.credits);
         csv.cell(r.amount_cents).cell(r.currency).cell(r.status).end_row();
+      });
+    case ExportKind::adjustments:
+      header(csv,
+             { "adjustment_id",
+               "account_id",
+               "business_date",
+               "kind",
+               "credits",
+               "amount_cents",
+               "reason" });
+      return read_adjustments(db, dates, [&](const AdjustmentExportRow& r) {
+        csv.cell(r.adjustment_id).cell(r.account_id).cell(r.business_date).cell(r.kind);
+        csv.cell(r.credits).cell(r.amount_cents).cell(r.reason).end_row();
       });
     case ExportKind::totals:
       csv.cell("business_date").cell("accounts");

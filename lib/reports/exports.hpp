@@ -1,5 +1,5 @@
 // The finance exports of SPEC section 10, as CSV: reconciliation, charges,
-// rejects and payments, plus `totals`: per business date, the control totals
+// rejects, payments and adjustments (SPEC 15), plus `totals`: per business date, the control totals
 // of the reconciliation and charges rows (they tie out with the sums of those
 // exports). Rows come in a fixed order (date, account, ...), so an
 // export of a closed range is byte-identical every time it is made.
@@ -20,6 +20,7 @@ enum class ExportKind
   charges,
   rejects,
   payments,
+  adjustments, // SPEC 15
   totals
 };
 

@@ -182,7 +182,8 @@ DayChunk load_chunk_at(Database& db,
       (db.sql().prepare << "SELECT a.account_id, a.plan_id, a.cycle_anchor, "
                            "a.auto_recharge, a.recharge_threshold, a.recharge_credits, "
                            "a.max_recharges_per_day, s.state_date, s.overdraft, "
-                           "s.next_lot_seq, s.last_cycle_index, s.sending_enabled, a.time_zone"
+                           "s.next_lot_seq, s.last_cycle_index, s.sending_enabled, a.time_zone, "
+                           "s.plan_id, s.cycle_anchor, s.cancelled"
                              + pending.sql()
                              + " AND a.account_id >= :first AND a.account_id < "
                                ":block_end ORDER BY a.account_id LIMIT :limit");
@@ -193,13 +194,16 @@ DayChunk load_chunk_at(Database& db,
       AccountDayInput in;
       in.date = date;
       in.settings.account_id = as_ll(r, 0);
-      const auto plan = plans.find(as_str(r, 1));
+      // The plan and anchor in force: the state's once a change took effect
+      // (SPEC 14), else the accounts row's.
+      const std::optional<std::string> state_plan = as_opt_str(r, 13);
+      const auto plan = plans.find(state_plan.value_or(as_str(r, 1)));
       if (plan == plans.end()) {
         throw std::runtime_error("account " + std::to_string(in.settings.account_id)
                                  + " refers to a missing plan");
       }
       in.plan = plan->second;
-      const auto anchor = parse_date(as_str(r, 2));
+      const auto anchor = parse_date(state_plan ? as_str(r, 14) : as_str(r, 2));
       BILLING_REQUIRE(anchor.has_value());
       in.settings.cycle_anchor = *anchor;
       in.settings.zone = zones.of(as_str(r, 12));
@@ -219,6 +223,7 @@ DayChunk load_chunk_at(Database& db,
         in.state.next_lot_seq = as_ll(r, 9);
         in.state.last_cycle_index = as_ll(r, 10);
         in.state.sending_enabled = as_ll(r, 11) != 0;
+        in.state.cancelled = as_ll(r, 15) != 0;
       }
       index.emplace(in.settings.account_id, inputs.size());
       inputs.push_back(std::move(in));
@@ -335,6 +340,68 @@ DayChunk load_chunk_at(Database& db,
       }
     }
   }
+  {
+    soci::rowset<soci::row> rows =
+      (db.sql().prepare << "SELECT account_id, change_id, effective_date, action, plan_id FROM "
+                           "plan_changes WHERE applied_date IS NULL AND"
+                             + range + " AND effective_us < :end_us",
+       soci::use(first),
+       soci::use(last),
+       soci::use(end_us));
+    for (const auto& r : rows) {
+      if (AccountDayInput* in = input_of(r)) {
+        PlanChange c;
+        c.change_id = as_str(r, 1);
+        const auto effective = parse_date(as_str(r, 2));
+        const auto action = parse_change_action(as_str(r, 3));
+        if (!effective || !action) {
+          throw std::runtime_error("stored plan change " + c.change_id + " is malformed");
+        }
+        c.effective_date = *effective;
+        c.action = *action;
+        if (c.action == ChangeAction::change_plan) {
+          const auto plan = plans.find(as_opt_str(r, 4).value_or(""));
+          if (plan == plans.end()) {
+            throw std::runtime_error("plan change " + c.change_id + " refers to a missing plan");
+          }
+          c.plan = plan->second;
+        }
+        in->changes.push_back(std::move(c));
+      }
+    }
+  }
+  {
+    soci::rowset<soci::row> rows =
+      (db.sql().prepare << "SELECT account_id, adjustment_id, import_seq, effective_us, kind, "
+                           "credits, amount_cents, expires_us, lot_source FROM adjustments "
+                           "WHERE applied_date IS NULL AND"
+                             + range + " AND effective_us < :end_us",
+       soci::use(first),
+       soci::use(last),
+       soci::use(end_us));
+    for (const auto& r : rows) {
+      if (AccountDayInput* in = input_of(r)) {
+        Adjustment a;
+        a.adjustment_id = as_str(r, 1);
+        a.import_seq = as_ll(r, 2);
+        a.effective_at = Instant{ as_ll(r, 3) };
+        const auto kind = parse_adjustment_kind(as_str(r, 4));
+        if (!kind) {
+          throw std::runtime_error("stored adjustment " + a.adjustment_id + " is malformed");
+        }
+        a.kind = *kind;
+        if (const auto credits = as_opt_ll(r, 5)) {
+          a.credits = Credits{ *credits };
+        }
+        a.amount_cents = as_ll(r, 6);
+        if (const auto expires = as_opt_ll(r, 7)) {
+          a.expires_at = Instant{ *expires };
+        }
+        a.refund_lot_source = as_opt_str(r, 8).value_or("");
+        in->adjustments.push_back(std::move(a));
+      }
+    }
+  }
   return chunk;
 }
 
@@ -360,25 +427,33 @@ void write_chunk(Database& db,
     db,
     "INSERT INTO ledger (idempotency_key, account_id, business_date, kind, at_us, credits, "
     "lot_seq, late)");
-  const std::string state_head = "INSERT INTO account_state (account_id, state_date, overdraft, "
-                                 "next_lot_seq, last_cycle_index, sending_enabled)";
+  const std::string state_head =
+    "INSERT INTO account_state (account_id, state_date, overdraft, next_lot_seq, "
+    "last_cycle_index, sending_enabled, plan_id, cycle_anchor, cancelled)";
   MultiRowInsert new_state(db, state_head);
-  MultiRowInsert state(
-    db,
-    state_head,
-    db.upsert_tail(
-      { "account_id" },
-      { "state_date", "overdraft", "next_lot_seq", "last_cycle_index", "sending_enabled" }));
+  MultiRowInsert state(db,
+                       state_head,
+                       db.upsert_tail({ "account_id" },
+                                      { "state_date",
+                                        "overdraft",
+                                        "next_lot_seq",
+                                        "last_cycle_index",
+                                        "sending_enabled",
+                                        "plan_id",
+                                        "cycle_anchor",
+                                        "cancelled" }));
   MultiRowInsert recon(db,
                        "INSERT INTO reconciliation (business_date, account_id, opening, "
-                       "granted, purchased, rolled_over, used, expired, revoked, closing, "
-                       "overdraft, sending_enabled, usage_events, late_events)");
+                       "granted, purchased, rolled_over, used, expired, revoked, adjusted, "
+                       "closing, overdraft, sending_enabled, usage_events, late_events)");
   MultiRowInsert sending(
     db, "INSERT INTO sending_changes (account_id, business_date, enabled, reason)");
   MultiRowInsert payments(db,
                           "INSERT INTO payment_requests (idempotency_key, account_id, "
                           "business_date, lot_seq, credits, amount_cents, currency, status)");
   bool any_revocation = false;
+  bool any_change = false;
+  std::vector<std::pair<std::string, long long>> applied_adjustments; // id, credits
 
   for (size_t i = 0; i < inputs.size(); ++i) {
     const AccountDayInput& in = inputs[i];
@@ -424,23 +499,30 @@ void write_chunk(Database& db,
       .value(out.state.overdraft.n)
       .value(out.state.next_lot_seq)
       .value(out.state.last_cycle_index)
-      .value(out.state.sending_enabled ? 1LL : 0LL);
+      .value(out.state.sending_enabled ? 1LL : 0LL)
+      .value(out.plan_id)
+      .value(format_date(out.cycle_anchor))
+      .value(out.state.cancelled ? 1LL : 0LL);
     const DaySummary& s = out.summary;
-    recon.row()
-      .value(day)
-      .value(account)
-      .value(s.opening.n)
-      .value(s.granted.n)
-      .value(s.purchased.n)
-      .value(s.rolled_over.n)
-      .value(s.used.n)
-      .value(s.expired.n)
-      .value(s.revoked.n)
-      .value(s.closing.n)
-      .value(s.overdraft.n)
-      .value(s.sending_enabled ? 1LL : 0LL)
-      .value(s.usage_events)
-      .value(s.late_events);
+    // A dormant date of a cancelled account has no row (SPEC 14).
+    if (!out.dormant) {
+      recon.row()
+        .value(day)
+        .value(account)
+        .value(s.opening.n)
+        .value(s.granted.n)
+        .value(s.purchased.n)
+        .value(s.rolled_over.n)
+        .value(s.used.n)
+        .value(s.expired.n)
+        .value(s.revoked.n)
+        .value(s.adjusted.n)
+        .value(s.closing.n)
+        .value(s.overdraft.n)
+        .value(s.sending_enabled ? 1LL : 0LL)
+        .value(s.usage_events)
+        .value(s.late_events);
+    }
     // A new account's first status is recorded too, so every account's
     // sending state has a dated reason.
     const bool first_day = in.state.last_cycle_index < 0 && in.state.next_lot_seq == 1;
@@ -466,6 +548,10 @@ void write_chunk(Database& db,
         .value("pending");
     }
     any_revocation = any_revocation || !in.revocations.empty();
+    any_change = any_change || !in.changes.empty();
+    for (const AppliedAdjustment& a : out.applied_adjustments) {
+      applied_adjustments.emplace_back(a.adjustment_id, a.credits.n);
+    }
     ++totals.accounts;
     totals.usage_events += s.usage_events;
     totals.late_events += s.late_events;
@@ -517,6 +603,24 @@ void write_chunk(Database& db,
       p, soci::use(id);
     }
     soci::statement(p).execute(true);
+  }
+  if (any_change) {
+    Prepared p = (db.sql().prepare << "UPDATE plan_changes SET applied_date = :day WHERE "
+                                      "applied_date IS NULL AND effective_us < :end_us AND "
+                                      "account_id IN ("
+                                        + placeholders(ids.size()) + ")");
+    p, soci::use(day), soci::use(end_us);
+    for (const long long& id : ids) {
+      p, soci::use(id);
+    }
+    soci::statement(p).execute(true);
+  }
+  // Adjustments are rare (support's corrections): one update each, with
+  // what took effect.
+  for (const auto& [id, credits] : applied_adjustments) {
+    db.sql() << "UPDATE adjustments SET applied_date = :day, applied_credits = :credits WHERE "
+                "adjustment_id = :id AND applied_date IS NULL",
+      soci::use(day), soci::use(credits), soci::use(id);
   }
   if (any_revocation) {
     Prepared p = (db.sql().prepare << "UPDATE payment_requests SET revoked_date = :day WHERE "

@@ -13,8 +13,8 @@ using Prepared = soci::details::prepare_temp_type;
 
 // The reconciliation table's balance columns, in BalanceFigures' order.
 constexpr std::string_view k_balance_columns[] = {
-  "opening", "granted", "purchased", "rolled_over", "used",
-  "expired", "revoked", "closing",   "overdraft",   "sending_enabled",
+  "opening",  "granted", "purchased", "rolled_over",     "used", "expired", "revoked",
+  "adjusted", "closing", "overdraft", "sending_enabled",
 };
 constexpr size_t k_balance_count = std::size(k_balance_columns);
 
@@ -38,7 +38,7 @@ BalanceFigures read_balance(const soci::row& r, size_t first)
   for (size_t i = 0; i < k_balance_count; ++i) {
     v[i] = as_ll(r, first + i);
   }
-  return BalanceFigures{ v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8], v[9] };
+  return BalanceFigures{ v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8], v[9], v[10] };
 }
 
 // " AND column >= :from AND column <= :to" for the bounds that are set, and
@@ -248,6 +248,31 @@ long long read_payments(Database& db,
                      as_ll(r, 4),
                      as_str(r, 5),
                      as_str(r, 6) });
+  });
+}
+
+long long read_adjustments(Database& db,
+                           const DateRange& dates,
+                           const RowSink<AdjustmentExportRow>& sink)
+{
+  // Along the index adjustments_applied (applied_date, account_id,
+  // adjustment_id); pending ones (NULL) are not applied yet. The reason is
+  // free text: read as hex, so every byte comes back as stored.
+  const RangeFilter range("applied_date", dates);
+  Prepared p =
+    (db.sql().prepare << "SELECT adjustment_id, account_id, applied_date, kind, "
+                         "applied_credits, amount_cents, HEX(reason)"
+                         " FROM adjustments WHERE applied_date IS NOT NULL"
+                           + range.sql() + " ORDER BY applied_date, account_id, adjustment_id");
+  range.bind(p);
+  return stream(p, [&](const soci::row& r) {
+    sink(AdjustmentExportRow{ as_str(r, 0),
+                              as_ll(r, 1),
+                              as_str(r, 2),
+                              as_str(r, 3),
+                              as_ll(r, 4),
+                              as_ll(r, 5),
+                              from_hex(as_str(r, 6)) });
   });
 }
 

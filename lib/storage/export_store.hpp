@@ -30,6 +30,7 @@ struct BalanceFigures
   long long used = 0;
   long long expired = 0;
   long long revoked = 0;
+  long long adjusted = 0;
   long long closing = 0;
   long long overdraft = 0;
   long long sending_enabled = 0;
@@ -67,6 +68,19 @@ struct PaymentRow
   long long amount_cents = 0;
   std::string currency;
   std::string status;
+};
+
+// An applied adjustment (SPEC 15): credits is what took effect (a refund: the
+// credits revoked).
+struct AdjustmentExportRow
+{
+  std::string adjustment_id;
+  long long account_id = 0;
+  std::string business_date;
+  std::string kind;
+  long long credits = 0;
+  long long amount_cents = 0;
+  std::string reason;
 };
 
 // Per business date: the sums of its reconciliation rows and charges rows.
@@ -114,6 +128,10 @@ long long read_payments(Database& db,
                         const DateRange& dates,
                         const std::optional<std::string>& status,
                         const RowSink<PaymentRow>& sink);
+// Applied adjustments of the dates, by business date, account and id.
+long long read_adjustments(Database& db,
+                           const DateRange& dates,
+                           const RowSink<AdjustmentExportRow>& sink);
 long long read_totals(Database& db, const DateRange& dates, const RowSink<TotalsRow>& sink);
 
 } // namespace billing

@@ -137,8 +137,9 @@ void check_conservation(Database& db, VerifyReport& report)
 
 // The per-date checks, one business date at a time along the keys of
 // reconciliation, usage_events and charges: usage charged once, every event of
-// a closed date charged, charges = used, and closing of D = opening of the
-// account's next row. Memory: one date's accounts plus each account's last
+// a closed date charged, charges = used, adjusted = the adjustments applied,
+// and closing of D = opening of the account's next row (D+1, or a later date
+// after dormant dates, SPEC 14). Memory: one date's accounts plus each account's last
 // closing.
 void check_dates(Database& db, VerifyReport& report, const std::optional<Date>& last)
 {
@@ -163,7 +164,8 @@ void check_dates(Database& db, VerifyReport& report, const std::optional<Date>& 
   Check charged_once(report, "usage charged once: events = reconciliation used");
   Check all_charged(report, "every accepted event of a closed date is charged");
   Check charges_used(report, "charges = reconciliation used");
-  Check continuity(report, "closing of D = opening of D+1");
+  Check continuity(report, "closing of D = opening of the account's next row");
+  Check adjusted_applied(report, "adjusted = the grants minus debits applied that date");
   std::unordered_map<long long, long long> last_closing;
   for (const std::string& date : dates) {
     struct Credits
@@ -192,16 +194,40 @@ void check_dates(Database& db, VerifyReport& report, const std::optional<Date>& 
         charged[as_ll(r, 0)] = as_ll(r, 1);
       }
     }
-    std::unordered_map<long long, bool> has_row;
+    // Grants count +, debits - (refunds are in revoked); along the index
+    // adjustments_applied.
+    std::unordered_map<long long, long long> adjustments;
+    {
+      soci::rowset<soci::row> rows =
+        (db.sql().prepare << "SELECT account_id, kind, SUM(applied_credits) FROM adjustments "
+                             "WHERE applied_date = :d AND kind <> 'refund' GROUP BY account_id, "
+                             "kind",
+         soci::use(date));
+      for (const auto& r : rows) {
+        adjustments[as_ll(r, 0)] += as_str(r, 1) == "debit" ? -as_ll(r, 2) : as_ll(r, 2);
+      }
+    }
     soci::rowset<soci::row> rows =
-      (db.sql().prepare << "SELECT account_id, opening, closing, used FROM reconciliation WHERE "
-                           "business_date = :d ORDER BY account_id",
+      (db.sql().prepare << "SELECT account_id, opening, closing, used, adjusted FROM "
+                           "reconciliation WHERE business_date = :d ORDER BY account_id",
        soci::use(date));
     for (const auto& r : rows) {
       const long long account_id = as_ll(r, 0);
       const long long opening = as_ll(r, 1);
       const long long closing = as_ll(r, 2);
       const long long used = as_ll(r, 3);
+      const long long adjusted = as_ll(r, 4);
+      const auto adjustment = adjustments.find(account_id);
+      const long long applied = adjustment == adjustments.end() ? 0 : adjustment->second;
+      if (adjustment != adjustments.end()) {
+        adjustments.erase(adjustment);
+      }
+      if (adjusted != applied) {
+        adjusted_applied.breach({ { "business_date", date },
+                                  { "account_id", str(account_id) },
+                                  { "adjusted", str(adjusted) },
+                                  { "applied", str(applied) } });
+      }
       const auto events = event_credits.find(account_id);
       const long long event_used = events == event_credits.end() ? 0 : events->second.credits;
       if (events != event_credits.end()) {
@@ -234,6 +260,12 @@ void check_dates(Database& db, VerifyReport& report, const std::optional<Date>& 
         prev->second = closing;
       }
     }
+    for (const auto& [account_id, applied] : adjustments) {
+      adjusted_applied.breach({ { "business_date", date },
+                                { "account_id", str(account_id) },
+                                { "adjusted", "no row" },
+                                { "applied", str(applied) } });
+    }
     if (last && date <= last_text) {
       for (const auto& [account_id, c] : event_credits) {
         if (c.events >= 0) {
@@ -248,6 +280,7 @@ void check_dates(Database& db, VerifyReport& report, const std::optional<Date>& 
   all_charged.finish();
   charges_used.finish();
   continuity.finish();
+  adjusted_applied.finish();
 }
 
 } // namespace
@@ -289,7 +322,7 @@ VerifyReport verify_books(Database& db)
     report,
     "reconciliation rows tie out",
     "SELECT business_date, account_id, opening, closing FROM reconciliation WHERE closing <> "
-    "opening + granted + purchased - used - expired - revoked");
+    "opening + granted + purchased + adjusted - used - expired - revoked");
   check_dates(db, report, last);
   return report;
 }

@@ -80,7 +80,8 @@ TEST_P(MigrateTest, Version2KeepsEveryRowOfAVersion1Database)
                  "SELECT account_block, file_id, line, account_id, event_id, chars, "
                  "duration_s FROM usage_events"),
             "'2','1','2','9000','e1','10',NULL\n");
-  EXPECT_EQ(dump(*db, "SELECT * FROM account_state"), "'9000','2026-11-01','5','3','0','1'\n");
+  EXPECT_EQ(dump(*db, "SELECT * FROM account_state"),
+            "'9000','2026-11-01','5','3','0','1',NULL,NULL,'0'\n");
   EXPECT_EQ(dump(*db, "SELECT account_id, source, remaining FROM lots"), "'9000','cycle:0','40'\n");
   EXPECT_EQ(dump(*db, "SELECT idempotency_key, credits FROM ledger"), "'9000:2026-11-01:1','50'\n");
   EXPECT_EQ(query_ll(*db, "SELECT events FROM charges"), 1);
@@ -122,7 +123,8 @@ TEST_P(MigrateTest, Version3KeepsEveryRowOfAVersion2Database)
                  "first_date FROM accounts ORDER BY account_id"),
             "'7','P','2026-10-31','1','5','10','2','card declined','UTC','2026-10-31'\n"
             "'8','P','2026-11-01','0','0','0','1',NULL,'UTC','2026-11-01'\n");
-  EXPECT_EQ(dump(*db, "SELECT * FROM account_state"), "'7','2026-11-01','0','2','0','1'\n");
+  EXPECT_EQ(dump(*db, "SELECT * FROM account_state"),
+            "'7','2026-11-01','0','2','0','1',NULL,NULL,'0'\n");
   // The key and its check hold after the change.
   EXPECT_THROW(db->exec("INSERT INTO accounts (account_id, plan_id, cycle_anchor, auto_recharge, "
                         "recharge_threshold, recharge_credits, max_recharges_per_day, "
@@ -164,7 +166,7 @@ TEST_P(MigrateTest, Version4KeepsEveryDayAndGivesClosedDatesTheirFigures)
 
   const MigrateResult r = migrate(*db);
   EXPECT_EQ(r.from_version, 3);
-  EXPECT_EQ(r.to_version, 4);
+  EXPECT_EQ(r.to_version, latest_schema_version(db->backend()));
   using billing::testing::dump;
   EXPECT_EQ(dump(*db,
                  "SELECT business_date, status, started_us, completed_us, accounts, usage_events, "
@@ -172,6 +174,54 @@ TEST_P(MigrateTest, Version4KeepsEveryDayAndGivesClosedDatesTheirFigures)
                  "events_ringless FROM business_days ORDER BY business_date"),
             "'2026-11-01','complete','1','2','2','5','40','15','4','0','1','0'\n"
             "'2026-11-02','running','3',NULL,'0','0','0','0','0','0','0','0'\n");
+}
+
+TEST_P(MigrateTest, Version5KeepsEveryRowAndAddsTheLifecycleTables)
+{
+  // A version-4 database with an account, its state and a closed date.
+  const auto all = migrations_for(db->backend());
+  ASSERT_GE(all.size(), 5u);
+  ASSERT_EQ(all[4].version, 5);
+  for (int v = 0; v < 4; ++v) {
+    for (const std::string& statement : all[static_cast<std::size_t>(v)].statements) {
+      db->exec(statement);
+    }
+    const long long version = v + 1;
+    const std::string name = all[static_cast<std::size_t>(v)].name;
+    db->sql() << "INSERT INTO schema_version VALUES (:v, :n, 0)", soci::use(version),
+      soci::use(name);
+  }
+  db->exec("INSERT INTO plans VALUES ('P', 'Plan', 'monthly', 10, 100, 1000, 'USD', NULL)");
+  db->exec("INSERT INTO accounts VALUES (7, 'P', '2026-10-31', 1, 5, 10, 2, NULL, 'UTC', "
+           "'2026-10-31')");
+  db->exec("INSERT INTO account_state VALUES (7, '2026-11-01', 3, 2, 0, 1)");
+  db->exec("INSERT INTO reconciliation VALUES ('2026-11-01', 7, 100, 0, 0, 0, 30, 12, 0, 58, 0, "
+           "1, 4, 0)");
+
+  const MigrateResult r = migrate(*db);
+  EXPECT_EQ(r.from_version, 4);
+  EXPECT_EQ(r.to_version, 5);
+  using billing::testing::dump;
+  EXPECT_EQ(dump(*db,
+                 "SELECT account_id, state_date, overdraft, next_lot_seq, last_cycle_index, "
+                 "sending_enabled, plan_id, cycle_anchor, cancelled FROM account_state"),
+            "'7','2026-11-01','3','2','0','1',NULL,NULL,'0'\n");
+  EXPECT_EQ(dump(*db,
+                 "SELECT business_date, account_id, opening, used, expired, closing, adjusted "
+                 "FROM reconciliation"),
+            "'2026-11-01','7','100','30','12','58','0'\n");
+  EXPECT_EQ(query_ll(*db, "SELECT COUNT(*) FROM plan_changes"), 0);
+  EXPECT_EQ(query_ll(*db, "SELECT COUNT(*) FROM adjustments"), 0);
+  // One change per account and date; import order unique.
+  db->exec("INSERT INTO plan_changes VALUES ('c1', 7, '2026-12-01', 1, 'cancel', NULL, 0, NULL)");
+  EXPECT_THROW(db->exec("INSERT INTO plan_changes VALUES ('c2', 7, '2026-12-01', 1, 'cancel', "
+                        "NULL, 0, NULL)"),
+               std::exception);
+  db->exec("INSERT INTO adjustments VALUES ('a1', 7, 5, 'grant', 10, 0, NULL, NULL, NULL, 'x', 1, "
+           "0, NULL, NULL)");
+  EXPECT_THROW(db->exec("INSERT INTO adjustments VALUES ('a2', 7, 5, 'grant', 10, 0, NULL, NULL, "
+                        "NULL, 'x', 1, 0, NULL, NULL)"),
+               std::exception);
 }
 
 BILLING_ON_BOTH_BACKENDS(MigrateTest);

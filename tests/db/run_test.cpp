@@ -672,7 +672,7 @@ TEST_P(RunTest, VerifyPassesAfterRunsAndReportsACorruption)
   ASSERT_GE(recon_breach.breaches.size(), 2u);
   const std::string all = ::testing::PrintToString(recon_breach.breaches);
   EXPECT_NE(all.find("tie out"), std::string::npos) << all;
-  EXPECT_NE(all.find("closing of D = opening of D+1"), std::string::npos) << all;
+  EXPECT_NE(all.find("closing of D = opening of the account's next row"), std::string::npos) << all;
 
   // An accepted event moved to a date that did not charge it.
   db->exec("UPDATE reconciliation SET closing = closing - 5 WHERE account_id = 2 AND "

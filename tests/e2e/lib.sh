@@ -151,10 +151,10 @@ verify_ok() {
 # export_set URL PREFIX FROM TO: every export of URL to PREFIX.KIND.csv, one
 # file per kind of E2E_EXPORT_KINDS (the dated ones over FROM..TO, every reject).
 # shellcheck disable=SC2034 # read by the test scripts
-E2E_EXPORT_KINDS=(reconciliation charges payments totals rejects)
+E2E_EXPORT_KINDS=(reconciliation charges payments adjustments totals rejects)
 export_set() {
   local kind
-  for kind in reconciliation charges payments totals; do
+  for kind in reconciliation charges payments adjustments totals; do
     quiet_ok billing --db "$1" export "$kind" --from "$3" --to "$4" -o "$2.$kind.csv"
   done
   quiet_ok billing --db "$1" export rejects --all -o "$2.rejects.csv"

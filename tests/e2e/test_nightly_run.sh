@@ -17,7 +17,7 @@ import csv, sys, datetime
 path, last = sys.argv[1], datetime.date.fromisoformat(sys.argv[2])
 anchors = {a: datetime.date.fromisoformat(d) for a, d in (x.split("=") for x in sys.argv[3:])}
 header = ("business_date,account_id,opening_balance,granted,purchased,rolled_over,used,"
-          "expired,revoked,closing_balance,overdraft,sending_enabled").split(",")
+          "expired,revoked,adjusted,closing_balance,overdraft,sending_enabled").split(",")
 errors = []
 with open(path, newline="", encoding="utf-8") as f:
     reader = csv.reader(f)
@@ -29,7 +29,7 @@ by_account = {}
 for r in rows:
     n = {k: int(r[k]) for k in header[2:]}
     if n["closing_balance"] != (n["opening_balance"] + n["granted"] + n["purchased"]
-                                - n["used"] - n["expired"] - n["revoked"]):
+                                + n["adjusted"] - n["used"] - n["expired"] - n["revoked"]):
         errors.append(f"row does not tie out: {r}")
     if n["sending_enabled"] != (1 if n["closing_balance"] > 0 else 0):
         errors.append(f"sending_enabled is not (closing > 0): {r}")

@@ -197,4 +197,4 @@ out=$(expect_exit 0 billing verify)
 sql "UPDATE reconciliation SET closing = closing + 1 WHERE business_date = '2026-09-03' AND account_id = 1"
 out=$(expect_exit 1 billing verify)
 assert_contains "$out" "BREACH  reconciliation rows tie out" "tampered row found"
-assert_contains "$out" "BREACH  closing of D = opening of D+1" "broken chain found"
+assert_contains "$out" "BREACH  closing of D = opening of the account's next row" "broken chain found"
