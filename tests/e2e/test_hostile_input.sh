@@ -3,7 +3,10 @@
 # metacharacters, quotes, backslashes, NUL and control bytes, invalid UTF-8,
 # formula text, 100 KB values, enormous and negative numbers and impossible or
 # far-future dates in every CSV field of the plans, accounts, purchases,
-# rates and usage files, each hostile row between good ones; then hostile files (empty,
+# rates, changes, adjustments and usage files, each hostile row between good
+# ones (changes and adjustments also in files of wrong column counts, stray
+# quotes and CRLF line ends, every row accounted for: accepted, unchanged or
+# rejected with a reason code); then hostile files (empty,
 # a directory, missing, garbage, header only, hostile file names, a ~200 MB
 # single line).
 #
@@ -84,6 +87,19 @@ account_id,plan_id,cycle_anchor,auto_recharge,recharge_threshold,recharge_credit
 CSV
 quiet_ok billing import plans base-plans.csv
 quiet_ok billing import accounts base-accounts.csv
+# For the changes and adjustments files: a second plan to change to, and a
+# purchase of account 1 to refund (the accounts each change row names are
+# written by the generator below).
+cat >lifecycle-plans.csv <<'CSV'
+plan_id,name,cycle,included_credits,price_cents,credit_price_cents_per_1000,currency,rollover_cap
+base2,Base 2,monthly,2000,4900,1400,USD,
+CSV
+cat >lifecycle-purchases.csv <<'CSV'
+purchase_id,account_id,purchased_at,credits,amount_cents
+p-adj,1,2026-11-01T00:00:00Z,1000,1500
+CSV
+quiet_ok billing import plans lifecycle-plans.csv
+quiet_ok billing import purchases lifecycle-purchases.csv
 
 mkdir hostile
 python3 - hostile <<'EOF'
@@ -133,7 +149,23 @@ KINDS = {
               lambda c, n: [b"e-%s-%d" % (c, n), b"1", b"sms",
                             b"2026-11-02T%02d:%02d:%02dZ" % (n // 3600, n // 60 % 60, n % 60),
                             b"delivered", b"100", b"", b"1"]),
+    # One account per row (changes-accounts.csv), so that no row's change
+    # decides another's no_change or conflicting_change: a change to base2,
+    # every fourth a cancellation, after every date the test closes.
+    "changes": (b"change_id,account_id,effective_date,action,plan_id",
+                lambda c, n: [b"ch-%s-%d" % (c, n), b"%d" % change_account(c, n), b"2026-12-01",
+                              b"cancel" if n % 4 == 0 else b"change_plan",
+                              b"" if n % 4 == 0 else b"base2"]),
+    # Account 1: a grant, a debit or a refund of p-adj in turn, in the dates
+    # the nightly run below closes.
+    "adjustments": (b"adjustment_id,account_id,effective_at,kind,credits,amount_cents,purchase_id,expires_at,reason",
+                    lambda c, n: [b"adj-%s-%d" % (c, n), b"1", b"2026-11-02T09:00:00Z",
+                                  [b"grant", b"debit", b"refund"][n % 3], b"1", b"10", b"p-adj",
+                                  b"2027-06-01T00:00:00Z", b"support ticket %d" % n]),
 }
+CAT_INDEX = {cat: i for i, cat in enumerate(list(CATS) + ["shape"])}
+def change_account(c, n):
+    return 5_000_000 + 1000 * CAT_INDEX[c.decode()] + n
 meta = {}
 for kind, (header, good) in KINDS.items():
     for cat, values in CATS.items():
@@ -144,13 +176,14 @@ for kind, (header, good) in KINDS.items():
                 n += 1
                 r = good(c, n)
                 r[col] = v
-                if kind == "plans" and col == 1:
+                if (kind, col) in (("plans", 1), ("adjustments", 8)):
                     names[r[0].decode()] = v.hex().upper()
                 rows.append(b",".join(cell(x) for x in r))
                 n += 1
                 g = good(c, n)
                 rows.append(b",".join(cell(x) for x in g))
                 goods.append(g[0].decode())
+        assert kind != "changes" or n < 200, "more change rows than accounts"
         base = f"{kind}-{cat}"
         with open(os.path.join(out, base + ".csv"), "wb") as f:
             f.write(header + b"\n" + b"\n".join(rows) + b"\n")
@@ -160,6 +193,53 @@ for kind, (header, good) in KINDS.items():
             with open(os.path.join(out, base + ".names"), "w") as f:
                 json.dump(names, f)
         meta[base] = len(rows)
+
+# Every account a changes row may name, on the base plan from 2026-11-01.
+with open(os.path.join(out, "changes-accounts.csv"), "wb") as f:
+    f.write(KINDS["accounts"][0] + b"\n")
+    for cat in CAT_INDEX:
+        for n in range(1, 200):
+            f.write(b"%d,base,2026-11-01,0,0,0,1\n" % change_account(cat.encode(), n))
+
+# Files of another shape, CRLF line ends throughout: rows of too few and too
+# many cells, a stray quote, an unterminated quote at the end, a row that
+# repeats a good one (unchanged) or changes it (conflicting_content), each
+# between good rows.
+for kind in ("changes", "adjustments"):
+    header, good = KINDS[kind]
+    c = b"shape"
+    rows, goods, n = [], [], 0
+    def add_good():
+        global n
+        n += 1
+        g = good(c, n)
+        rows.append(b",".join(cell(x) for x in g))
+        goods.append(g[0].decode())
+        return g
+    bad = [
+        lambda g: b",".join(cell(x) for x in g[:-1]),
+        lambda g: b",".join(cell(x) for x in g[:2]),
+        lambda g: b",".join(cell(x) for x in g) + b",extra",
+        lambda g: b",".join(cell(x) for x in g) + b",,,,,,,,,,",
+        lambda g: b"",  # an empty line
+        lambda g: b",".join(cell(x) for x in g[:-1]) + b",x\"y\"z",
+        lambda g: b",".join(cell(x) for x in g),  # the good row again: unchanged
+        lambda g: b",".join(cell(x) for x in g[:2]) + b",2026-12-02" + (b"T00:00:00Z" if kind == "adjustments" else b"") + b"," + b",".join(cell(x) for x in g[3:]),
+    ]
+    for make in bad:
+        g = add_good()
+        n += 1
+        rows.append(make(g))
+    add_good()
+    n += 1
+    rows.append(b",".join(cell(x) for x in good(c, n)[:-1]) + b",\"never closed")
+    base = f"{kind}-shape"
+    with open(os.path.join(out, base + ".csv"), "wb") as f:
+        f.write(header + b"\r\n" + b"\r\n".join(rows) + b"\r\n")
+    with open(os.path.join(out, base + ".good"), "w") as f:
+        f.write("\n".join(goods) + "\n")
+    # The empty line is no record.
+    meta[base] = sum(1 for r in rows if r)
 with open(os.path.join(out, "rows.txt"), "w") as f:
     for base, n in meta.items():
         f.write(f"{base} {n}\n")
@@ -178,11 +258,16 @@ print(f"{len(missing)} of {len(want)} missing: {missing[:5]}" if missing else ""
 EOF
 }
 
-declare -A kind_id=([plans]=plan_id [accounts]=account_id [purchases]=purchase_id [rates]=effective_from [usage]=event_id)
-declare -A kind_table=([plans]=plans [accounts]=accounts [purchases]=purchases [rates]=rate_card [usage]=usage_events)
+declare -A kind_id=([plans]=plan_id [accounts]=account_id [purchases]=purchase_id [rates]=effective_from
+  [changes]=change_id [adjustments]=adjustment_id [usage]=event_id)
+declare -A kind_table=([plans]=plans [accounts]=accounts [purchases]=purchases [rates]=rate_card
+  [changes]=plan_changes [adjustments]=adjustments [usage]=usage_events)
+quiet_ok billing import accounts hostile/changes-accounts.csv
 hostile_rows=0
-for kind in plans accounts purchases rates usage; do
-  for cat in sql formula bytes long numbers dates; do
+for kind in plans accounts purchases rates changes adjustments usage; do
+  cats=(sql formula bytes long numbers dates)
+  [[ $kind != changes && $kind != adjustments ]] || cats+=(shape)
+  for cat in "${cats[@]}"; do
     f=hostile/$kind-$cat.csv
     rows=$(awk -v b="$kind-$cat" '$1 == b {print $2}' hostile/rows.txt)
     hostile_rows=$((hostile_rows + rows / 2))
@@ -204,6 +289,30 @@ for kind in plans accounts purchases rates usage; do
       assert_contains "$(cat cmd.out)" ": $rows rows," "$f: every row counted"
       log_lines_ok cmd.err "import $kind with $cat values"
     fi
+    if [[ $kind == changes || $kind == adjustments ]]; then
+      # Each row ends as exactly one of inserted, unchanged or rejected, and
+      # each rejected one is on stderr with its line and a reason code.
+      read -r n ins upd unch rej < <(sed -nE 's/.*: ([0-9]+) rows, ([0-9]+) inserted, ([0-9]+) updated, ([0-9]+) unchanged, ([0-9]+) rejected.*/\1 \2 \3 \4 \5/p' cmd.out)
+      assert_eq "$rows" "$((ins + upd + unch + rej))" "$f: each row inserted, unchanged or rejected"
+      echo "$f: $rows rows: $ins inserted, $unch unchanged, $rej rejected"
+      assert_eq "$rej" "$(grep -ac ': rejected: ' cmd.err || true)" "$f: every rejected row on stderr"
+      grep -aoE ':[0-9]+: rejected: [a-z0-9_]+' cmd.err | sed -E 's/.*rejected: //' | sort -u >"reasons-$kind-$cat.txt"
+      while read -r reason; do
+        case $reason in
+          bad_csv | invalid_utf8 | bad_column_count | missing_field | bad_id | bad_number | out_of_range | \
+            bad_date | bad_timestamp | bad_action | bad_kind | unknown_account | unknown_plan | \
+            conflicting_content | effective_in_closed_date | before_anchor | conflicting_change | \
+            no_change | unknown_purchase | refund_before_purchase | bad_expiry) ;;
+          *) defer "$f: unknown reject reason '$reason'" ;;
+        esac
+      done <"reasons-$kind-$cat.txt"
+      echo "  reasons: $(tr '\n' ' ' <"reasons-$kind-$cat.txt")"
+      # Imported again, the same file changes nothing: what was accepted is
+      # unchanged, the rest rejected again.
+      run_rc billing import "$kind" "$f"
+      read -r n2 ins2 upd2 unch2 rej2 < <(sed -nE 's/.*: ([0-9]+) rows, ([0-9]+) inserted, ([0-9]+) updated, ([0-9]+) unchanged, ([0-9]+) rejected.*/\1 \2 \3 \4 \5/p' cmd.out)
+      assert_eq "$rows 0 0 $((ins + unch)) $rej" "${n2:-} ${ins2:-} ${upd2:-} ${unch2:-} ${rej2:-}" "$f imported again"
+    fi
     missing=$(missing_good "hostile/$kind-$cat.good" "${kind_id[$kind]}" "${kind_table[$kind]}")
     [[ -z $missing ]] || defer "$f: good rows around the hostile ones were lost: $missing"
   done
@@ -212,7 +321,7 @@ echo "hostile rows tried: $hostile_rows (plus as many good rows around them)"
 
 # The same rejections as JSON log lines: each line one valid JSON object in
 # UTF-8, whatever bytes the rejected values held.
-for kind in plans accounts; do
+for kind in plans accounts changes adjustments; do
   run_rc billing --log-format json import "$kind" "hostile/$kind-bytes.csv"
   python3 - cmd.err <<'EOF' || defer "import $kind --log-format json: stderr lines that are not JSON in UTF-8 (see above)"
 import json, sys
@@ -230,9 +339,13 @@ sys.exit(1 if bad else 0)
 EOF
 done
 
-# Plan names are free text: whatever was accepted is stored byte for byte.
-sql "SELECT plan_id, HEX(name) FROM plans" >names.txt
-python3 - names.txt hostile/plans-*.names <<'EOF' || defer "plan names are not stored byte for byte (see above)"
+# Plan names and adjustment reasons are free text: whatever was accepted is
+# stored byte for byte (a NUL too).
+{
+  sql "SELECT plan_id, HEX(name) FROM plans"
+  sql "SELECT adjustment_id, HEX(reason) FROM adjustments"
+} >names.txt
+python3 - names.txt hostile/plans-*.names hostile/adjustments-*.names <<'EOF' || defer "plan names or adjustment reasons are not stored byte for byte (see above)"
 import json, sys
 have = dict(l.rstrip("\n").split("\t", 1) for l in open(sys.argv[1], encoding="utf-8", errors="replace") if "\t" in l)
 bad = 0
@@ -241,7 +354,7 @@ for path in sys.argv[2:]:
         if pid in have and have[pid].upper() != hexname:
             bad += 1
             if bad <= 3:
-                print(f"plan {pid}: stored {have[pid][:40]}, sent {hexname[:40]}", file=sys.stderr)
+                print(f"{pid}: stored {have[pid][:40]}, sent {hexname[:40]}", file=sys.stderr)
 sys.exit(1 if bad else 0)
 EOF
 
@@ -263,7 +376,7 @@ assert_contains "$out" "accounts:" "status after the hostile rows"
 run_rc billing run --from 2026-11-01 --to 2026-11-03
 [[ $RC == 0 ]] || defer "billing run after the hostile rows exited $RC: $(grep -a ' error ' cmd.err | head -n 2)"
 verify_deferred "after the hostile rows"
-for kind in reconciliation charges payments rejects; do
+for kind in reconciliation charges payments rejects adjustments; do
   run_rc billing export "$kind" --from 2026-11-01 --to 2026-11-30 -o "export-$kind.csv"
   [[ $RC == 0 ]] || { defer "export $kind after the hostile rows exited $RC: $(cat cmd.err)"; continue; }
   python3 - "export-$kind.csv" <<'EOF' || defer "export $kind: not clean CSV (see above)"
@@ -285,6 +398,11 @@ sys.exit(1 if bad or formula else 0)
 EOF
 done
 (($(csv_rows export-rejects.csv) > 100)) || defer "the rejects export lists only $(csv_rows export-rejects.csv) lines"
+# The adjustments the run applied (effective on 2026-11-02, the hostile
+# reasons among them) are all exported, one row each.
+assert_eq "$(sql "SELECT COUNT(*) FROM adjustments WHERE applied_date IS NOT NULL")" \
+  "$(csv_rows export-adjustments.csv)" "the applied adjustments in the export"
+(($(csv_rows export-adjustments.csv) > 100)) || defer "the adjustments export lists only $(csv_rows export-adjustments.csv) rows"
 
 # ================================= B. accepted extremes must not break a run
 
