@@ -4,7 +4,9 @@
 # never leaves a lock that needs hand cleaning").
 #
 # A generated workload (400 accounts, 62 business dates of which the last 3
-# carry usage) is worked through once without interruption; its exports
+# carry usage; plan changes, cancellations, grants, debits and refunds of
+# SPEC 14 and 15 inside the dates) is worked through once without
+# interruption; its exports
 # (reconciliation, charges, rejects, payments, totals) and a fingerprint of
 # the tables are the reference. Then, in chains, each on a fresh database, the
 # same work is done with commands killed by SIGKILL at points of their work,
@@ -21,9 +23,10 @@
 #   usage dates (the chunks), the completion of a date (CompleteDayJob, just
 #   after its `complete-day` debug line) and the end of the run.
 # - command chains: the other writers, each killed once and resumed at once:
-#   `billing import accounts` and `import purchases` of large files (20,000
-#   more accounts and 8,000 more purchases, anchored after the dates run, so
-#   the run's work stays the same), `billing ingest` of the three logs and
+#   `billing import accounts`, `import purchases`, `import changes` and
+#   `import adjustments` of large files (20,000 more accounts, 8,000 more
+#   purchases, 5,000 more changes and grants, all in December, after the
+#   dates run, so the run's work stays the same), `billing ingest` of the three logs and
 #   `billing payments import` of a large results file (every answer of the
 #   night sent 150 times, as a cumulative provider file). Between them, a run
 #   (not killed: the run chains do that) and, last, a run over two more
@@ -38,7 +41,7 @@
 
 crash_seed=${CRASH_SEED:-20261125}
 crash_target=${CRASH_KILL_POINTS:-36}          # kill points wanted per backend, both kinds
-crash_command_chains=${CRASH_COMMAND_CHAINS:-2} # 4 kill points each
+crash_command_chains=${CRASH_COMMAND_CHAINS:-2} # 6 kill points each
 crash_kills_per_chain=4 # in a run chain
 crash_time_cap_s=70 # stop adding chains after this (the CI budget is ~90 s)
 
@@ -71,7 +74,47 @@ with open(f"{wl}/purchases-big.csv", "w") as f:
     f.write(open(f"{wl}/purchases.csv").read())
     for i in range(8000):
         f.write(f"pf-{i},{200000 + i},2026-12-{1 + i % 28:02d}T{i % 24:02d}:00:00Z,{100 + i % 900},{10 + i % 500}\n")
+# Plan changes, cancellations and adjustments (SPEC 14, 15) of the workload's
+# accounts, inside the dates run (so the runs apply them), and, for the
+# command chains' large files, of the December accounts.
+import datetime
+day = datetime.date.fromisoformat
+last = day("2026-11-21")
+accounts = [line.split(",") for line in open(f"{wl}/accounts.csv").read().splitlines()[1:]]
+changes, adjustments = [], []
+for i, (account, plan, anchor, *_rest) in enumerate(sorted(accounts, key=lambda a: int(a[0]))):
+    a = day(anchor)
+    if i % 10 == 0 and a + datetime.timedelta(days=5 + i % 20) <= last:
+        other = plans[(plans.index(plan) + 1) % len(plans)]
+        changes.append(f"ch-{account},{account},{a + datetime.timedelta(days=5 + i % 20)},change_plan,{other}")
+    elif i % 25 == 1 and a + datetime.timedelta(days=3) <= last:
+        changes.append(f"ch-{account},{account},{a + datetime.timedelta(days=3)},cancel,")
+    if i % 7 == 0:
+        adjustments.append(f"g-{account},{account},{a + datetime.timedelta(days=2)}T12:00:00Z,grant,50,100,,,goodwill")
+    if i % 11 == 0:
+        adjustments.append(f"d-{account},{account},{a + datetime.timedelta(days=3)}T08:00:00Z,debit,30,,,,correction")
+purchases = [line.split(",") for line in open(f"{wl}/purchases.csv").read().splitlines()[1:]]
+for k, (pid, account, at, *_rest) in enumerate(purchases):
+    if k % 3 == 0 and at < "2026-11-22T12":
+        t = datetime.datetime.fromisoformat(at.replace("Z", "")) + datetime.timedelta(hours=1)
+        adjustments.append(f"r-{pid},{account},{t.isoformat()}Z,refund,100,50,{pid},,refund")
+change_head = "change_id,account_id,effective_date,action,plan_id\n"
+adjustment_head = "adjustment_id,account_id,effective_at,kind,credits,amount_cents,purchase_id,expires_at,reason\n"
+with open(f"{wl}/changes.csv", "w") as f:
+    f.write(change_head + "".join(c + "\n" for c in changes))
+with open(f"{wl}/adjustments.csv", "w") as f:
+    f.write(adjustment_head + "".join(a + "\n" for a in adjustments))
+with open(f"{wl}/changes-big.csv", "w") as f:
+    f.write(change_head + "".join(c + "\n" for c in changes))
+    for i in range(5000):
+        f.write(f"chf-{i},{200000 + i},2026-12-29,change_plan,{plans[(i + 1) % len(plans)]}\n")
+with open(f"{wl}/adjustments-big.csv", "w") as f:
+    f.write(adjustment_head + "".join(a + "\n" for a in adjustments))
+    for i in range(5000):
+        f.write(f"gf-{i},{200000 + i},2026-12-{1 + i % 28:02d}T12:00:00Z,grant,10,,,,welcome\n")
 EOF
+[[ $(wc -l <wl/changes.csv) -gt 10 && $(wc -l <wl/adjustments.csv) -gt 20 ]] ||
+  fail "too few generated changes or adjustments"
 # The inbox comes from the config file; the same path for every database, so
 # the rejects export (which names the file) is comparable byte for byte. The
 # command chains ingest the same files by name from wl/ instead.
@@ -80,7 +123,7 @@ printf '' >plain.conf
 
 load_db() { # URL [plans]: migrate and import the reference data (no usage: the run ingests it)
   quiet_ok billing --db "$1" migrate
-  local kind kinds=(plans accounts purchases)
+  local kind kinds=(plans accounts purchases changes adjustments)
   [[ ${2:-} != plans ]] || kinds=(plans)
   for kind in "${kinds[@]}"; do
     quiet_ok billing --db "$1" import "$kind" "wl/$kind.csv"
@@ -134,6 +177,8 @@ fingerprint() {
     UNION ALL SELECT 'sending', COUNT(*), COALESCE(SUM(enabled), 0) FROM sending_changes
     UNION ALL SELECT 'payments', COUNT(*), COALESCE(SUM(amount_cents), 0) FROM payment_requests
     UNION ALL SELECT 'payments failed', COUNT(*), 0 FROM payment_requests WHERE status = 'failed'
+    UNION ALL SELECT 'changes', COUNT(*), COUNT(applied_date) FROM plan_changes
+    UNION ALL SELECT 'adjustments', COUNT(*), COALESCE(SUM(applied_credits), 0) FROM adjustments
     UNION ALL SELECT 'days', COUNT(*), 0 FROM business_days WHERE status = 'complete'"
 }
 
@@ -399,6 +444,8 @@ export BILLING_CONFIG=$E2E_TMP/plain.conf
 steps=(
   "import-accounts|import accounts wl/accounts-big.csv"
   "import-purchases|import purchases wl/purchases-big.csv"
+  "import-changes|import changes wl/changes-big.csv"
+  "import-adjustments|import adjustments wl/adjustments-big.csv"
   "ingest-command|ingest ${usage_files[*]}"
   "run|run --from $first_date --to $last_date"
   "payments-import|payments import results.csv"
@@ -497,14 +544,15 @@ while ((survived < crash_target)); do
 done
 
 echo "kill attempts: $attempts in $chains run chains and $crash_command_chains command chains (seed $crash_seed)"
-for phase in ingest quiet-dates charging-usage completion end \
-  import-accounts import-purchases ingest-command payments-import lock-wait; do
+for phase in ingest quiet-dates charging-usage completion end import-accounts import-purchases \
+  import-changes import-adjustments ingest-command payments-import lock-wait; do
   echo "  killed during $phase: ${phases[$phase]:-0}"
 done
 echo "commands that waited for a killed holder's lock: $lock_waits (longest $lock_wait_max_ms ms)"
 echo "kill points survived: $survived ($((survived - command_kills)) in run chains, $command_kills in command chains)"
 echo "crash harness took $(($(date +%s) - t_start)) s"
 ((survived >= 30)) || fail "only $survived kill points (want at least 30)"
-for phase in ingest quiet-dates charging-usage import-accounts import-purchases ingest-command payments-import; do
+for phase in ingest quiet-dates charging-usage import-accounts import-purchases import-changes \
+  import-adjustments ingest-command payments-import; do
   ((${phases[$phase]:-0} > 0)) || fail "no kill landed during $phase"
 done
