@@ -190,6 +190,26 @@ expect_exit 0 billing export reconciliation --from 2026-09-07 --to 2026-09-07 -o
 assert_eq "490,0,250,0,450,0,0,290,0,1" "$(recon_row r4.csv 2026-09-07 2)" "09-07 account 2 recharged again"
 assert_eq "1" "$(sql "SELECT COUNT(*) FROM payment_requests WHERE account_id = 2 AND business_date = '2026-09-07' AND status = 'pending'")" \
   "one new request for account 2"
+
+# A failed payment imported dates after its lot became valid (SPEC 7): account
+# 1's two recharges of 09-04 (valid from 09-05) paid its overdraft of 330 when
+# they were made: the first is used up (250), the second has 170 left. Both
+# fail, answered after 09-07 closed: the next date run (09-08) revokes what is
+# left at its 00:00Z (170; the 250 paid stay used); auto-recharge is off, so
+# the empty account is not recharged.
+read -r key4a key4b < <(payments --status pending | awk -F, '$2 == 1 && $3 == "2026-09-04" { printf "%s ", $1 } END { print "" }')
+[[ $key4a == recharge:1:2026-09-04:1 && $key4b == recharge:1:2026-09-04:2 ]] ||
+  fail "account 1's recharges of 09-04 are not pending: $key4a $key4b"
+printf 'idempotency_key,status,provider_ref,failure_reason\n%s,failed,ch_4a,card_expired\n%s,failed,ch_4b,card_expired\n' \
+  "$key4a" "$key4b" >late-results.csv
+expect_exit 0 billing payments import late-results.csv >/dev/null
+expect_exit 0 billing run --date 2026-09-08 >/dev/null
+expect_exit 0 billing export reconciliation --from 2026-09-07 --to 2026-09-08 -o r5.csv >/dev/null
+assert_eq "170,0,0,0,0,0,0,170,0,1" "$(recon_row r5.csv 2026-09-07 1)" "09-07 account 1: before the results"
+assert_eq "170,0,0,0,0,0,170,0,0,0" "$(recon_row r5.csv 2026-09-08 1)" \
+  "09-08 account 1: what is left of the failed recharges is revoked at 00:00Z"
+assert_eq "0" "$(sql "SELECT COUNT(*) FROM payment_requests WHERE account_id = 1 AND business_date = '2026-09-08'")" \
+  "no recharge after the failures"
 out=$(expect_exit 0 billing verify)
 [[ $out != *BREACH* ]] || fail "verify: $out"
 
