@@ -543,7 +543,8 @@ TEST_P(ImportTest, TimeZonesAreCheckedAndFixedOnceTheAccountHasBooks)
             "'Asia/Tokyo','2026-11-30'\n");
 
   // With books (a state row: a closed date or one being closed) it may not.
-  db->exec("INSERT INTO account_state VALUES (10, '2026-11-30', 0, 1, 0, 0)");
+  db->exec("INSERT INTO account_state (account_id, state_date, overdraft, next_lot_seq, "
+           "last_cycle_index, sending_enabled) VALUES (10, '2026-11-30', 0, 1, 0, 0)");
   const ImportReport fixed = import(ImportKind::accounts,
                                     "zones_fixed.csv",
                                     header

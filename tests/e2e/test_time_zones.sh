@@ -82,7 +82,7 @@ expect_exit 0 billing export reconciliation --from 2026-02-01 --to 2026-04-05 -o
 verify_ok "$BILLING_DB_URL" "after the zoned run"
 
 # Account 1 (New York). 02-01: R_0 at 05:00Z grants 1000. 02-10: 300 used.
-# 03-01: u2 (100, at 04:30Z) still takes plan:0; at R_1 (00:00 EST, 05:00Z)
+# 03-01: u2 (100, at 04:30Z) still takes the plan lot of cycle 0; at R_1 (00:00 EST, 05:00Z)
 # the 600 left roll over and 1000 are granted: 700 - 100 + 1000 = 1600.
 # 03-31: the roll-over lot expires at 00:00 EDT of 03-31 (04:00Z): 600
 # expired, 1000 left. 04-01: R_2 at 00:00 EDT (04:00Z): 1000 roll over, 1000
@@ -117,12 +117,12 @@ $(us 2026-03-01T00:00:00Z)
 $(us 2026-04-01T00:00:00Z)" \
   "$(sql "SELECT at_us FROM ledger WHERE account_id = 2 AND kind = 'grant' ORDER BY at_us")" \
   "UTC resets at 00:00Z"
-assert_eq "rollover:1	$(us 2026-03-01T05:00:00Z)	$(us 2026-03-31T04:00:00Z)
-rollover:2	$(us 2026-04-01T04:00:00Z)	$(us 2026-05-01T04:00:00Z)" \
+assert_eq "rollover:2026-03-01T05:00:00Z	$(us 2026-03-01T05:00:00Z)	$(us 2026-03-31T04:00:00Z)
+rollover:2026-04-01T04:00:00Z	$(us 2026-04-01T04:00:00Z)	$(us 2026-05-01T04:00:00Z)" \
   "$(sql "SELECT source, valid_from_us, expires_at_us FROM lots WHERE account_id = 1 AND kind = 'rollover' ORDER BY lot_seq")" \
   "New York roll-over lots live to the local midnight 30 days on"
-assert_eq "rollover:1	$(us 2026-03-01T00:00:00Z)	$(us 2026-03-31T00:00:00Z)" \
-  "$(sql "SELECT source, valid_from_us, expires_at_us FROM lots WHERE account_id = 2 AND kind = 'rollover' AND source = 'rollover:1'")" \
+assert_eq "rollover:2026-03-01T00:00:00Z	$(us 2026-03-01T00:00:00Z)	$(us 2026-03-31T00:00:00Z)" \
+  "$(sql "SELECT source, valid_from_us, expires_at_us FROM lots WHERE account_id = 2 AND kind = 'rollover' AND source = 'rollover:2026-03-01T00:00:00Z'")" \
   "UTC roll-over lots live 30 days"
 assert_eq "$(us 2026-03-10T16:00:00Z)	$(us 2027-03-10T17:00:00Z)	498" \
   "$(sql "SELECT valid_from_us, expires_at_us, remaining FROM lots WHERE account_id = 3 AND source = 'purchase:p-1'")" \
