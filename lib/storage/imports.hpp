@@ -1,9 +1,10 @@
-// `billing import plans|accounts|purchases|rates FILE`: loads the spec's CSV
-// formats (SPEC section 9; rates: SPEC 18, storage/rate_import). Idempotent by id: a row equal to
-// what is stored changes nothing; a row that differs is rejected with its line and reason (except
-// an account's auto-recharge settings, which may be updated), and the other rows go in. A file
-// whose header is not the declared format changes nothing and is an InputError (exit 65). Rows are
-// parsed and validated by lib/ingest/import_rows; this unit does the database work, every value
+// `billing import plans|accounts|purchases|changes|adjustments|rates FILE`:
+// loads the spec's CSV formats (SPEC section 9; changes and adjustments: SPEC
+// 14, 15, storage/lifecycle_import; rates: SPEC 18, storage/rate_import). Idempotent by id: a row
+// equal to what is stored changes nothing; a row that differs is rejected with its line and reason
+// (except an account's auto-recharge settings, which may be updated), and the other rows go in. A
+// file whose header is not the declared format changes nothing and is an InputError (exit 65). Rows
+// are parsed and validated by lib/ingest/import_rows; this unit does the database work, every value
 // bound (or sent through MultiRowInsert).
 #pragma once
 
