@@ -51,3 +51,8 @@ CREATE TABLE IF NOT EXISTS adjustments (
   UNIQUE KEY adjustments_import_order (import_seq),
   KEY adjustments_applied (applied_date, account_id, adjustment_id)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
+
+-- The payments export reads a range of business dates along this index
+-- (issue 18: it scanned every request).
+CREATE INDEX IF NOT EXISTS payment_requests_date
+  ON payment_requests (business_date, account_id, idempotency_key);

@@ -48,3 +48,8 @@ CREATE TABLE IF NOT EXISTS adjustments (
 );
 CREATE INDEX IF NOT EXISTS adjustments_applied
   ON adjustments (applied_date, account_id, adjustment_id);
+
+-- The payments export reads a range of business dates along this index
+-- (issue 18: it scanned every request).
+CREATE INDEX IF NOT EXISTS payment_requests_date
+  ON payment_requests (business_date, account_id, idempotency_key);
