@@ -83,6 +83,9 @@ int cmd_demo(const CommandContext& ctx, const CommandArgs& args)
   };
   auto db = ctx.open_database(SchemaCheck::none, CreateIfMissing::yes);
   const DemoResult result = run_demo(*db, request, observer);
+  if (const std::string imports = describe(result.operator_imports); !imports.empty()) {
+    out << "\n" << imports;
+  }
 
   const double seconds =
     std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
@@ -93,7 +96,8 @@ int cmd_demo(const CommandContext& ctx, const CommandArgs& args)
   }
   out << "database: " << db->url().display() << "\n"
       << "inputs:   " << result.input_dir << "\n"
-      << "exports:  " << result.exports_dir << "{reconciliation,charges,rejects,payments}.csv\n";
+      << "exports:  " << result.exports_dir
+      << "{reconciliation,charges,rejects,payments,adjustments}.csv\n";
   char took[64];
   std::snprintf(took, sizeof took, "took %.1f s\n", seconds);
   out << took;

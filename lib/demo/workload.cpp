@@ -19,6 +19,7 @@
 #include <optional>
 #include <random>
 #include <stdexcept>
+#include <tuple>
 
 namespace billing {
 
@@ -304,7 +305,8 @@ std::vector<std::string> cells_of(const Event& e, const DayContext& ctx)
 }
 
 // Credits of a good event of the file of `day`, as ingest rates it: by the
-// rule in force on the date it occurred (every good line's status is listed).
+// rule in force on the date it occurred (every good line's status is listed:
+// a later rule lists every status of the one before, SPEC 18).
 long long rated_credits(const RateCard& card, Date day, const Event& e)
 {
   const RateRule* rule = card.rule_for(e.channel, e.late ? day.prev() : day);
@@ -315,8 +317,9 @@ long long rated_credits(const RateCard& card, Date day, const Event& e)
 class UsageDay
 {
 public:
-  UsageDay(const WorkloadSpec& spec, long long day_index)
+  UsageDay(const WorkloadSpec& spec, long long day_index, const RateCard& card)
     : m_spec(spec)
+    , m_card(card)
     , m_rng(stream_seed(spec.seed, 1 + static_cast<std::uint64_t>(day_index)))
     , m_late_threshold(day_index > 0 ? threshold_of(spec.late_share) : 0)
     , m_slot_us(spec.events_per_day > 0 ? k_us_per_day / spec.events_per_day : 0)
@@ -555,7 +558,7 @@ private:
   }
 
   const WorkloadSpec& m_spec;
-  const RateCard m_card = RateCard::defaults();
+  const RateCard& m_card;
   Random m_rng;
   std::uint64_t m_late_threshold;
   long long m_slot_us;
@@ -628,10 +631,36 @@ std::size_t draw_plan(Random& rng)
   return k_plans.size() - 1;
 }
 
-// accounts.csv and purchases.csv, from stream 0.
+// What the operator files need to know of a generated account and purchase.
+struct GeneratedAccount
+{
+  long long index = 0;
+  long long id = 0;
+  std::size_t plan = 0; // into k_plans
+  Date anchor;
+  bool zoned = false;
+};
+
+struct GeneratedPurchase
+{
+  std::string purchase_id;
+  long long account_index = 0;
+  Instant purchased_at;
+  long long amount_cents = 0;
+};
+
+struct Generated
+{
+  std::vector<GeneratedAccount> accounts;
+  std::vector<GeneratedPurchase> purchases;
+};
+
+// accounts.csv and purchases.csv, from stream 0; `generated`, when given,
+// gets each account and purchase as written.
 void write_accounts_and_purchases(const WorkloadSpec& spec,
                                   const std::string& accounts_path,
-                                  const std::string& purchases_path)
+                                  const std::string& purchases_path,
+                                  Generated* generated)
 {
   Random rng(stream_seed(spec.seed, 0));
   const Date first = spec.first_date;
@@ -694,15 +723,20 @@ void write_accounts_and_purchases(const WorkloadSpec& spec,
     } else {
       row += i % 2 == 0 ? ",0,,," : ",0,0,0,1";
     }
+    bool has_zone = false;
     if (zoned) {
       const std::uint64_t spread = (static_cast<std::uint64_t>(i) * 2654435761ULL >> 7) % 10000;
       row += ",";
       if (spread < zoned_per_10000) {
         row += k_workload_zones[zoned_count++ % k_workload_zones.size()];
+        has_zone = true;
       }
     }
     row += "\n";
     accounts.append(row);
+    if (generated != nullptr) {
+      generated->accounts.push_back({ i, id, plan, anchor, has_zone });
+    }
 
     if (spec.days > 0 && rng.below(10) == 0) {
       const long long seconds =
@@ -711,13 +745,360 @@ void write_accounts_and_purchases(const WorkloadSpec& spec,
       const long long credits = 100 * rng.between(1, 50);
       const long long amount_cents =
         (credits * k_plans[plan].credit_price_cents_per_1000 + 500) / 1000;
-      purchases.append(purchase_prefix + std::to_string(++purchase_count) + "," + std::to_string(id)
-                       + "," + format_instant(at) + "," + std::to_string(credits) + ","
-                       + std::to_string(amount_cents) + "\n");
+      const std::string purchase_id = purchase_prefix + std::to_string(++purchase_count);
+      purchases.append(purchase_id + "," + std::to_string(id) + "," + format_instant(at) + ","
+                       + std::to_string(credits) + "," + std::to_string(amount_cents) + "\n");
+      if (generated != nullptr) {
+        generated->purchases.push_back({ purchase_id, i, at, amount_cents });
+      }
     }
   }
   accounts.commit();
   purchases.commit();
+}
+
+// Operator files (OperatorFiles::demo) -------------------------------------
+
+constexpr std::size_t k_plan_pro = 2;
+// After stream 0 (the import files) and 1 + d (usage day d, d < 2^32).
+constexpr std::uint64_t k_operator_stream = std::uint64_t{ 1 } << 32;
+constexpr std::string_view k_changes_header =
+  "change_id,account_id,effective_date,action,plan_id\n";
+constexpr std::string_view k_adjustments_header =
+  "adjustment_id,account_id,effective_at,kind,credits,amount_cents,purchase_id,expires_at,"
+  "reason\n";
+constexpr std::string_view k_rates_header =
+  "effective_from,channel,unit_size,min_units,credits_per_unit,charged_statuses,free_statuses\n";
+
+// The demo's price change: the default sms rule at twice its credits a unit,
+// from the middle of the usage days. It lists every status of the default rule.
+RateRule price_change_rule(const WorkloadSpec& spec, const RateCard& defaults)
+{
+  const RateRule* sms = defaults.rule_for(Channel::sms, spec.first_date);
+  BILLING_REQUIRE(sms != nullptr);
+  RateRule rule = *sms;
+  rule.effective_from = Date{ spec.first_date.days + spec.days / 2 };
+  rule.credits_per_unit = 2 * sms->credits_per_unit;
+  return rule;
+}
+
+bool writes_operator_files(const WorkloadSpec& spec)
+{
+  return spec.operator_files == OperatorFiles::demo && spec.days >= 1;
+}
+
+std::string joined(const std::vector<std::string>& items, char separator)
+{
+  std::string text;
+  for (const std::string& item : items) {
+    if (!text.empty()) {
+      text += separator;
+    }
+    text += item;
+  }
+  return text;
+}
+
+// A rates row (SPEC 18) of `rule`.
+std::string rate_row(const RateRule& rule)
+{
+  std::string row =
+    format_date(rule.effective_from) + "," + std::string(to_string(rule.channel)) + ",";
+  if (rule.basis != UnitBasis::event) {
+    row += std::to_string(rule.unit_size);
+  }
+  row += "," + std::to_string(rule.min_units) + "," + std::to_string(rule.credits_per_unit) + ","
+         + joined(rule.charged_statuses, ';') + "," + joined(rule.free_statuses, ';') + "\n";
+  return row;
+}
+
+struct OperatorRow
+{
+  OperatorFileKind kind = OperatorFileKind::changes;
+  Date night; // imported in the night of this date
+  std::string csv;
+};
+
+// Picks the accounts of the roles, each at most once: at random among the
+// accounts that fit, on UTC (a zone's local midnight may fall in the closed
+// date before), anchored at least two days before first_date (so the date
+// before first_date is closed when the first night imports its files, and
+// every change is after the first cycle start), and neither the first three
+// (their set-up is fixed) nor the heaviest users (UsageDay's m_heavy).
+class AccountPicker
+{
+public:
+  AccountPicker(const WorkloadSpec& spec, const Generated& generated, Random& rng)
+    : m_generated(generated)
+    , m_rng(rng)
+    , m_taken(generated.accounts.size(), false)
+    , m_first_index(std::max(3LL, std::max(1LL, spec.accounts / 50)))
+    , m_latest_anchor(spec.first_date.days - 2)
+  {
+  }
+
+  template<class Fits>
+  std::optional<GeneratedAccount> take(const Fits& fits)
+  {
+    std::vector<std::size_t> candidates;
+    for (std::size_t i = 0; i < m_generated.accounts.size(); ++i) {
+      if (eligible(i) && fits(m_generated.accounts[i])) {
+        candidates.push_back(i);
+      }
+    }
+    if (candidates.empty()) {
+      return std::nullopt;
+    }
+    const std::size_t chosen = candidates[m_rng.below(candidates.size())];
+    m_taken[chosen] = true;
+    return m_generated.accounts[chosen];
+  }
+
+  // A purchase of an eligible account that `fits`, whose account is then taken.
+  template<class Fits>
+  std::optional<GeneratedPurchase> take_purchase(const Fits& fits)
+  {
+    std::vector<std::size_t> candidates;
+    for (std::size_t i = 0; i < m_generated.purchases.size(); ++i) {
+      const GeneratedPurchase& p = m_generated.purchases[i];
+      if (eligible(static_cast<std::size_t>(p.account_index)) && fits(p)) {
+        candidates.push_back(i);
+      }
+    }
+    if (candidates.empty()) {
+      return std::nullopt;
+    }
+    const GeneratedPurchase& chosen =
+      m_generated.purchases[candidates[m_rng.below(candidates.size())]];
+    m_taken[static_cast<std::size_t>(chosen.account_index)] = true;
+    return chosen;
+  }
+
+  const GeneratedAccount& account(long long index) const
+  {
+    return m_generated.accounts[static_cast<std::size_t>(index)];
+  }
+
+private:
+  bool eligible(std::size_t i) const
+  {
+    const GeneratedAccount& a = m_generated.accounts[i];
+    return !m_taken[i] && a.index >= m_first_index && !a.zoned && a.anchor.days <= m_latest_anchor;
+  }
+
+  const Generated& m_generated;
+  Random& m_rng;
+  std::vector<bool> m_taken;
+  long long m_first_index;
+  int m_latest_anchor;
+};
+
+// The first reset of a monthly account's cycle in [from, to], if any.
+std::optional<Date> reset_between(const GeneratedAccount& account, Date from, Date to)
+{
+  const auto cycle = parse_cycle(k_plans[account.plan].cycle);
+  BILLING_REQUIRE(cycle.has_value());
+  for (long long k = 1;; ++k) {
+    const Date reset = date_of(cycle_start(account.anchor, *cycle, k));
+    if (reset > to) {
+      return std::nullopt;
+    }
+    if (reset >= from) {
+      return reset;
+    }
+  }
+}
+
+std::vector<OperatorRow> operator_rows(const WorkloadSpec& spec,
+                                       const Generated& generated,
+                                       OperatorFileCounts& counts)
+{
+  Random rng(stream_seed(spec.seed, k_operator_stream));
+  AccountPicker picker(spec, generated, rng);
+  const Date first = spec.first_date;
+  const Date last{ first.days + spec.days - 1 };
+  const Date second{ std::min(first.days + 1, last.days) };
+  std::vector<OperatorRow> rows;
+
+  const auto change = [&rows](const GeneratedAccount& account,
+                              Date on,
+                              std::string_view what,
+                              std::string_view action,
+                              std::string_view plan_id) {
+    rows.push_back({ OperatorFileKind::changes,
+                     on,
+                     "demo-" + std::string(what) + "-" + std::to_string(account.id) + ","
+                       + std::to_string(account.id) + "," + format_date(on) + ","
+                       + std::string(action) + "," + std::string(plan_id) + "\n" });
+  };
+  // An adjustment imported in the night of `night`; `credits` and
+  // `expires_at` empty when not given.
+  const auto adjustment = [&rows](Date night,
+                                  const std::string& adjustment_id,
+                                  long long account_id,
+                                  Instant effective_at,
+                                  std::string_view kind,
+                                  const std::string& credits,
+                                  long long amount_cents,
+                                  const std::string& purchase_id,
+                                  const std::string& expires_at,
+                                  std::string_view reason) {
+    rows.push_back({ OperatorFileKind::adjustments,
+                     night,
+                     adjustment_id + "," + std::to_string(account_id) + ","
+                       + format_instant(effective_at) + "," + std::string(kind) + "," + credits
+                       + "," + std::to_string(amount_cents) + "," + purchase_id + "," + expires_at
+                       + "," + std::string(reason) + "\n" });
+  };
+  const auto on_plan = [](std::size_t plan) {
+    return [plan](const GeneratedAccount& a) { return a.plan == plan; };
+  };
+  const auto hours = [](Date d, long long h) {
+    return Instant{ start_of(d).us + h * 3600 * k_us_per_second };
+  };
+
+  // The price change, announced in the first night.
+  const RateCard defaults = RateCard::defaults();
+  const RateRule rule = price_change_rule(spec, defaults);
+  rows.push_back({ OperatorFileKind::rates, first, rate_row(rule) });
+  counts.price_change = rule;
+  counts.price_change_was_credits_per_unit =
+    defaults.rule_for(rule.channel, first)->credits_per_unit;
+
+  // An upgrade on the first usage day.
+  if (const auto a = picker.take(on_plan(k_plan_starter))) {
+    change(*a, first, "upgrade", "change_plan", k_plans[k_plan_growth].plan_id);
+    ++counts.upgrades;
+  }
+  // A downgrade, on the account's own reset date when one falls in the usage
+  // days (the change replaces that reset), else on the second day.
+  if (const auto a = picker.take([&](const GeneratedAccount& g) {
+        return g.plan == k_plan_pro && reset_between(g, first, last).has_value();
+      })) {
+    change(*a,
+           *reset_between(*a, first, last),
+           "downgrade",
+           "change_plan",
+           k_plans[k_plan_starter].plan_id);
+    ++counts.downgrades;
+    ++counts.downgrades_on_reset_date;
+  } else if (const auto b = picker.take(on_plan(k_plan_pro))) {
+    change(*b, second, "downgrade", "change_plan", k_plans[k_plan_starter].plan_id);
+    ++counts.downgrades;
+  }
+  // A cancellation on the first day, and the account back, on starter, two
+  // days on (or on the last day; none with one usage day).
+  if (const auto a = picker.take(on_plan(k_plan_growth))) {
+    change(*a, first, "cancel", "cancel", "");
+    ++counts.cancellations;
+    const Date back{ std::min(first.days + 2, last.days) };
+    if (back > first) {
+      change(*a, back, "reactivate", "change_plan", k_plans[k_plan_starter].plan_id);
+      ++counts.reactivations;
+    }
+  }
+  const auto any = [](const GeneratedAccount&) { return true; };
+  // Goodwill: a free grant of the first day (12 months), and one promised on
+  // the closed date before it, imported late (applied at the first day's
+  // 00:00Z), expiring in 30 days.
+  if (const auto a = picker.take(any)) {
+    adjustment(first,
+               "demo-goodwill-" + std::to_string(a->id),
+               a->id,
+               hours(first, 9),
+               "grant",
+               "500",
+               0,
+               "",
+               "",
+               "goodwill: delivery delays");
+    ++counts.grants;
+  }
+  if (const auto a = picker.take(any)) {
+    adjustment(first,
+               "demo-late-goodwill-" + std::to_string(a->id),
+               a->id,
+               hours(first.prev(), 15),
+               "grant",
+               "200",
+               0,
+               "",
+               format_instant(start_of(Date{ first.days + 30 })),
+               "goodwill promised by support the day before");
+    ++counts.grants;
+    ++counts.late_grants;
+  }
+  // A correction on the second day.
+  if (const auto a = picker.take(any)) {
+    adjustment(second,
+               "demo-debit-" + std::to_string(a->id),
+               a->id,
+               hours(second, 10),
+               "debit",
+               "300",
+               0,
+               "",
+               "",
+               "correction: credits booked twice");
+    ++counts.debits;
+  }
+  // A refund of a purchase of the usage days, an hour after it: all that is
+  // left of it, the money back.
+  const Instant end = start_of(Date{ last.days + 1 });
+  if (const auto p = picker.take_purchase([&](const GeneratedPurchase& g) {
+        return g.purchased_at.us + 3600 * k_us_per_second < end.us;
+      })) {
+    const Instant at{ p->purchased_at.us + 3600 * k_us_per_second };
+    adjustment(date_of(at),
+               "demo-refund-" + p->purchase_id,
+               picker.account(p->account_index).id,
+               at,
+               "refund",
+               "",
+               p->amount_cents,
+               p->purchase_id,
+               "",
+               "refund: bought by mistake");
+    ++counts.refunds;
+  }
+  return rows;
+}
+
+// Writes the rows as one file per night and kind, in import order.
+void write_operator_files(const WorkloadSpec& spec,
+                          const Generated& generated,
+                          const std::filesystem::path& base,
+                          WorkloadFiles& files)
+{
+  std::vector<OperatorRow> rows = operator_rows(spec, generated, files.operator_counts);
+  std::stable_sort(rows.begin(), rows.end(), [](const OperatorRow& a, const OperatorRow& b) {
+    return std::tuple(a.night, a.kind) < std::tuple(b.night, b.kind);
+  });
+  for (std::size_t begin = 0; begin < rows.size();) {
+    std::size_t end = begin;
+    while (end < rows.size() && rows[end].night == rows[begin].night
+           && rows[end].kind == rows[begin].kind) {
+      ++end;
+    }
+    const OperatorRow& head = rows[begin];
+    OperatorFile file;
+    file.kind = head.kind;
+    file.night = head.night;
+    file.path =
+      (base / (std::string(to_string(head.kind)) + "-" + format_date(head.night) + ".csv"))
+        .string();
+    file.rows = static_cast<long long>(end - begin);
+    BlockFile out(file.path);
+    out.append(head.kind == OperatorFileKind::rates     ? k_rates_header
+               : head.kind == OperatorFileKind::changes ? k_changes_header
+                                                        : k_adjustments_header);
+    for (std::size_t i = begin; i < end; ++i) {
+      out.append(rows[i].csv);
+    }
+    out.commit();
+    files.operator_files.push_back(std::move(file));
+    begin = end;
+  }
 }
 
 } // namespace
@@ -725,6 +1106,30 @@ void write_accounts_and_purchases(const WorkloadSpec& spec,
 std::string_view to_string(BadLineKind kind)
 {
   return k_bad_kind_names[static_cast<std::size_t>(kind)];
+}
+
+std::string_view to_string(OperatorFileKind kind)
+{
+  switch (kind) {
+    case OperatorFileKind::rates:
+      return "rates";
+    case OperatorFileKind::changes:
+      return "changes";
+    case OperatorFileKind::adjustments:
+      return "adjustments";
+  }
+  return "?";
+}
+
+RateCard workload_rate_card(const WorkloadSpec& spec)
+{
+  RateCard defaults = RateCard::defaults();
+  if (!writes_operator_files(spec)) {
+    return defaults;
+  }
+  std::vector<RateRule> rules = defaults.rules();
+  rules.push_back(price_change_rule(spec, defaults));
+  return RateCard(std::move(rules));
 }
 
 long long bad_lines_per_day(const WorkloadSpec& spec)
@@ -752,12 +1157,19 @@ WorkloadFiles generate_workload(const WorkloadSpec& spec, const std::string& dir
   files.purchases = (base / "purchases.csv").string();
 
   write_plans(files.plans);
-  write_accounts_and_purchases(spec, files.accounts, files.purchases);
+  const bool operator_files = writes_operator_files(spec);
+  Generated generated;
+  write_accounts_and_purchases(
+    spec, files.accounts, files.purchases, operator_files ? &generated : nullptr);
+  if (operator_files) {
+    write_operator_files(spec, generated, base, files);
+  }
+  const RateCard card = workload_rate_card(spec);
   for (int d = 0; d < spec.days; ++d) {
     const Date day{ spec.first_date.days + d };
     const std::string path = (base / ("usage-" + format_date(day) + ".csv")).string();
     BlockFile out(path);
-    UsageDay(spec, d).write(out, files);
+    UsageDay(spec, d, card).write(out, files);
     out.commit();
     files.usage_by_day.push_back(path);
   }

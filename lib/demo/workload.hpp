@@ -20,17 +20,24 @@
 //    before. All cycle anchors are <= first_date, so no event precedes its
 //    account's anchor (a zoned account west of UTC starts later in that
 //    date: its events before R_0 are charged as overdraft, which R_0 pays). Its platform_credits,
-//    when present, are what rate() gives under RateCard::defaults(), but for one line in a hundred,
-//    off by one.
+//    when present, are what rate() gives under workload_rate_card(spec) (RateCard::defaults(),
+//    and the price change of the operator files), but for one line in a hundred, off by one.
+//  - Operator files (OperatorFiles::demo only; the default writes none, and then every other file
+//    is byte for byte what it was before they existed): plan changes, adjustments and one sms
+//    price change over the usage days (SPEC 14, 15, 18), each row valid when imported in the
+//    night its OperatorFile names. They come from their own random stream and read the accounts
+//    and purchases as generated, so they draw nothing from the other streams.
 //  - Each usage file has exactly events_per_day data lines; bad_lines_per_day()
 //    of them are bad, cycling through the BadLineKind values in order, so every
 //    kind occurs once there are at least k_bad_line_kind_count bad lines a day.
 #pragma once
 
+#include "domain/rating.hpp"
 #include "domain/types.hpp"
 
 #include <array>
 #include <cstddef>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -61,6 +68,14 @@ inline constexpr std::size_t k_bad_line_kind_count = 11;
 // The snake_case name ("unknown_account", ...).
 std::string_view to_string(BadLineKind kind);
 
+// Whether a workload also holds the files an operator imports between nights:
+// none (benchmarks, `billing generate`, tests) or the demo's set.
+enum class OperatorFiles
+{
+  none,
+  demo,
+};
+
 struct WorkloadSpec
 {
   unsigned long long seed = 42;
@@ -81,6 +96,8 @@ struct WorkloadSpec
   // are zoned depends on their index alone, never on the random streams, so
   // every other cell is the same whatever the share.
   double zoned_share = 0.0;
+  // `billing demo` only: also write the operator's files (see OperatorFile).
+  OperatorFiles operator_files = OperatorFiles::none;
 };
 
 // The zones a workload's zoned accounts are spread over, in turn: both sides
@@ -90,6 +107,52 @@ inline constexpr std::array<std::string_view, 4> k_workload_zones = { "America/N
                                                                       "Asia/Kolkata",
                                                                       "Australia/Sydney" };
 
+// The `billing import` kind of an operator file.
+enum class OperatorFileKind
+{
+  rates,       // SPEC 18
+  changes,     // SPEC 14
+  adjustments, // SPEC 15
+};
+
+// "rates", "changes", "adjustments": the word of `billing import KIND FILE`.
+std::string_view to_string(OperatorFileKind kind);
+
+// One operator file, named <kind>-<night>.csv. Imported in the night of
+// `night` (the date before it closed, its log not yet ingested), every row is
+// valid: no effective date lies in a closed date, but a late adjustment's
+// instant, which lies in the date before `night` on purpose.
+struct OperatorFile
+{
+  OperatorFileKind kind = OperatorFileKind::changes;
+  Date night;
+  std::string path;
+  long long rows = 0;
+};
+
+// What the operator files hold. An account that fits a role is picked at
+// random among those anchored two days or more before first_date, on UTC and
+// not among the heaviest users; a role that no account fits is left out.
+struct OperatorFileCounts
+{
+  long long upgrades = 0;                 // starter to growth, on first_date
+  long long downgrades = 0;               // pro to starter
+  long long downgrades_on_reset_date = 0; // of those, on the account's own reset date
+  long long cancellations = 0;            // on first_date
+  long long reactivations = 0;            // of the cancelled account, two days on (days >= 2)
+  long long grants = 0;                   // goodwill, free
+  long long late_grants = 0;              // of those, dated in the closed date before first_date
+  long long debits = 0;                   // a correction
+  long long refunds = 0;                  // of a purchase of purchases.csv, all that is left
+  // The new sms row, from a date in the middle of the usage days, and the
+  // credits per unit of the row it follows.
+  std::optional<RateRule> price_change;
+  long long price_change_was_credits_per_unit = 0;
+
+  long long changes() const { return upgrades + downgrades + cancellations + reactivations; }
+  long long adjustments() const { return grants + debits + refunds; }
+};
+
 struct WorkloadFiles
 {
   std::string plans, accounts, purchases;
@@ -98,7 +161,14 @@ struct WorkloadFiles
   long long bad_lines = 0;               // of those, deliberately bad (every kind)
   std::array<long long, k_bad_line_kind_count> bad_by_kind{}; // indexed by BadLineKind
   long long late_lines = 0; // good lines dated the day before their file's day
+  // OperatorFiles::demo: in import order (by night; rates, changes, adjustments).
+  std::vector<OperatorFile> operator_files;
+  OperatorFileCounts operator_counts;
 };
+
+// The card the usage files' platform_credits follow: RateCard::defaults(),
+// with the price change of the operator files when the spec has them.
+RateCard workload_rate_card(const WorkloadSpec& spec);
 
 // Bad data lines in each usage file: round(events_per_day x bad_line_share),
 // raised to k_bad_line_kind_count when the share is above 0 (so every kind
@@ -108,7 +178,8 @@ long long bad_lines_per_day(const WorkloadSpec& spec);
 
 // Writes plans.csv, accounts.csv, purchases.csv and usage-YYYY-MM-DD.csv (one
 // per day) into `dir`, creating it when missing, and returns their paths and
-// line counts. The same spec gives byte-identical files.
+// line counts; with OperatorFiles::demo also the operator files. The same spec
+// gives byte-identical files.
 // REQUIRES (else std::invalid_argument): accounts >= 1, days >= 0,
 // 0 <= events_per_day <= 100,000,000, the shares in [0, 1], and
 // first_date >= 1970-03-02 (so every anchor is a representable date).
