@@ -44,6 +44,39 @@ Credits negated(Credits c)
   return Credits{} - c;
 }
 
+// How credits leave a lot; it says where the value they release goes (SPEC
+// 17): usage, breakage, revoked, or into a roll-over lot.
+enum class Leave
+{
+  used,
+  expired,
+  revoked,
+  rolled_out
+};
+
+// floor(value_cents * (granted - remaining) / granted): the value a lot has
+// released once its credits have left down to `remaining` (SPEC 17). 128-bit:
+// the product of two long longs cannot overflow it, and the quotient is at
+// most value_cents. A lot granted 0 credits has released everything.
+long long released_target(const Lot& lot)
+{
+  if (lot.granted.n <= 0) {
+    return lot.value_cents;
+  }
+  const __int128 left = lot.granted.n - lot.remaining.n;
+  return static_cast<long long>(static_cast<__int128>(lot.value_cents) * left / lot.granted.n);
+}
+
+// The value not yet released (a lot at 0 remaining has released all of it).
+long long deferred_cents(const std::vector<Lot>& lots)
+{
+  long long total = 0;
+  for (const Lot& lot : lots) {
+    total = checked_add(total, lot.value_cents - lot.released_cents);
+  }
+  return total;
+}
+
 // One account-date being closed. The input is consumed (moved from); the
 // object is used once, through run().
 //
@@ -82,8 +115,10 @@ private:
   void apply_adjustment(const Adjustment& a, Late late);
   void apply_usage(const UsageCharge& u, Instant t);
   void charge(Credits credits, Instant t);
+  long long leave(std::size_t index, Credits credits, Leave how);
   void apply_auto_recharge();
   bool is_dormant(bool cancelled_at_start, bool lots_at_start) const;
+  // value_cents is the lot's; a roll-over lot's is not counted as sold.
   std::size_t add_lot(Lot lot, PaysOverdraft pays);
   void add_entry(EntryKind kind, Instant at, Credits credits, long long lot_seq, Late late);
   bool reset_pending() const { return !m_out.state.cancelled && m_next_reset < m_day_end; }
@@ -100,8 +135,12 @@ private:
   std::vector<Lot>& m_lots = m_out.state.lots;
   // Indices into m_lots in burn-down order; kept sorted as lots are added.
   std::vector<std::size_t> m_burn_order;
-  Plan m_plan;   // in force now
-  Date m_anchor; // in force now
+  // m_moves[i]: the date's movements of m_lots[i] (SPEC 17's lots export);
+  // the rows of untouched lots are dropped at the end.
+  std::vector<LotMovement>& m_moves = m_out.lot_movements;
+  long long m_first_new_seq = 0; // lots with seq >= it were made this date
+  Plan m_plan;                   // in force now
+  Date m_anchor;                 // in force now
   Instant m_next_reset;
   std::vector<Instant> m_change_at; // T_E of m_in.changes[i] (sorted)
 
@@ -147,14 +186,22 @@ AccountDayResult DayCloser::run()
   for (const Lot& lot : m_lots) {
     BILLING_REQUIRE(lot.seq > prev_seq && lot.seq < m_out.state.next_lot_seq);
     BILLING_REQUIRE(lot.remaining.n >= 0);
+    BILLING_REQUIRE(lot.value_cents >= 0 && lot.released_cents >= 0);
+    BILLING_REQUIRE(lot.released_cents <= released_target(lot));
     prev_seq = lot.seq;
     lots_at_start = lots_at_start || lot.remaining.n > 0;
   }
   m_burn_order.reserve(m_lots.size() + 4);
   m_out.entries.reserve(m_lots.size() + 4);
+  m_moves.reserve(m_lots.size() + 4);
   for (std::size_t i = 0; i < m_lots.size(); ++i) {
     m_burn_order.push_back(i);
+    LotMovement& m = m_moves.emplace_back();
+    m.lot_seq = m_lots[i].seq;
+    m.opening = m_lots[i].remaining;
   }
+  m_first_new_seq = m_out.state.next_lot_seq;
+  BILLING_REQUIRE(m_in.plan.price_cents >= 0);
   std::sort(m_burn_order.begin(), m_burn_order.end(), [this](std::size_t a, std::size_t b) {
     return burns_before(m_lots[a], m_lots[b]);
   });
@@ -163,6 +210,7 @@ AccountDayResult DayCloser::run()
 
   sort_inputs();
   m_out.summary.opening = balance(m_out.state);
+  m_out.values.opening_deferred_cents = deferred_cents(m_lots);
 
   apply_late_facts();
   apply_timeline();
@@ -180,6 +228,23 @@ AccountDayResult DayCloser::run()
   m_out.plan_id = m_plan.plan_id;
   m_out.cycle_anchor = m_anchor;
   m_out.dormant = is_dormant(cancelled_at_start, lots_at_start);
+
+  DayValues& v = m_out.values;
+  v.currency = m_plan.currency;
+  v.closing_deferred_cents = deferred_cents(m_lots);
+  BILLING_REQUIRE(v.closing_deferred_cents
+                  == v.opening_deferred_cents + v.sold_cents - v.usage_cents - v.breakage_cents
+                       - v.revoked_cents);
+  for (std::size_t i = 0; i < m_lots.size(); ++i) {
+    LotMovement& m = m_moves[i];
+    m.closing = m_lots[i].remaining;
+    BILLING_REQUIRE(m.closing
+                    == m.opening + m.created - m.used - m.expired - m.revoked - m.rolled_out);
+  }
+  std::erase_if(m_moves, [this](const LotMovement& m) {
+    return m.lot_seq < m_first_new_seq && m.opening == m.closing;
+  });
+
   m_out.lots_touched = m_lots;
   std::erase_if(m_lots, [](const Lot& lot) { return lot.remaining.n == 0; });
   return std::move(m_out);
@@ -430,11 +495,15 @@ void DayCloser::close_plan_lot(Instant made_at, Instant t)
     return;
   }
   BILLING_REQUIRE(std::find_if(std::next(it), m_lots.end(), is_live_plan) == m_lots.end());
+  const auto plan_index = static_cast<std::size_t>(it - m_lots.begin());
   const long long plan_seq = it->seq;
   const Credits unused = it->remaining;
   const Credits moved = m_plan.rollover_cap ? std::min(unused, *m_plan.rollover_cap) : unused;
   const Credits above_cap = unused - moved;
-  it->remaining = Credits{}; // before add_lot: `it` does not survive it
+  // Before add_lot (`it` does not survive it); the rolled credits first, so
+  // that the value they carry is read off before the breakage (SPEC 14, 17).
+  const long long moved_value = leave(plan_index, moved, Leave::rolled_out);
+  leave(plan_index, above_cap, Leave::expired);
   if (moved.n > 0) {
     const std::size_t index =
       add_lot(Lot{ .seq = 0,
@@ -443,7 +512,8 @@ void DayCloser::close_plan_lot(Instant made_at, Instant t)
                    .remaining = moved,
                    .valid_from = made_at,
                    .expires_at = rollover_expiry(m_in.settings.zone, made_at),
-                   .source = "rollover:" + format_instant(made_at) },
+                   .source = "rollover:" + format_instant(made_at),
+                   .value_cents = moved_value },
               PaysOverdraft::no);
     m_out.summary.rolled_over += moved;
     add_entry(EntryKind::rollover_out, t, negated(moved), plan_seq, Late::no);
@@ -469,7 +539,8 @@ void DayCloser::grant_plan(Instant valid_from, Instant expires_at, Instant t)
                                          .remaining = credits,
                                          .valid_from = valid_from,
                                          .expires_at = expires_at,
-                                         .source = "plan:" + format_instant(valid_from) },
+                                         .source = "plan:" + format_instant(valid_from),
+                                         .value_cents = m_plan.price_cents },
                                     PaysOverdraft::yes);
   m_out.summary.granted += credits;
   add_entry(EntryKind::grant, t, credits, m_lots[index].seq, Late::no);
@@ -477,10 +548,11 @@ void DayCloser::grant_plan(Instant valid_from, Instant expires_at, Instant t)
 
 void DayCloser::expire_due(Instant t)
 {
-  for (Lot& lot : m_lots) {
+  for (std::size_t i = 0; i < m_lots.size(); ++i) {
+    const Lot& lot = m_lots[i];
     if (lot.expires_at <= t && lot.remaining.n > 0) {
       const Credits expired = lot.remaining;
-      lot.remaining = Credits{};
+      leave(i, expired, Leave::expired);
       m_out.summary.expired += expired;
       add_entry(EntryKind::expire, t, negated(expired), lot.seq, Late::no);
     }
@@ -495,7 +567,7 @@ void DayCloser::apply_revocation(const Revocation& r)
     return;
   }
   const Credits revoked = it->remaining;
-  it->remaining = Credits{};
+  leave(static_cast<std::size_t>(it - m_lots.begin()), revoked, Leave::revoked);
   m_out.summary.revoked += revoked;
   add_entry(EntryKind::revoke, m_day_start, negated(revoked), it->seq, Late::no);
 }
@@ -510,7 +582,8 @@ void DayCloser::apply_purchase(const Purchase& p, Late late)
                  .valid_from = p.purchased_at,
                  .expires_at =
                    add_months_local(m_in.settings.zone, p.purchased_at, k_purchase_lifetime_months),
-                 .source = "purchase:" + p.purchase_id },
+                 .source = "purchase:" + p.purchase_id,
+                 .value_cents = p.amount_cents },
             PaysOverdraft::yes);
   m_out.summary.purchased += p.credits;
   const Instant at = late == Late::yes ? m_day_start : p.purchased_at;
@@ -534,7 +607,8 @@ void DayCloser::apply_adjustment(const Adjustment& a, Late late)
                                              .remaining = took,
                                              .valid_from = a.effective_at,
                                              .expires_at = expires_at,
-                                             .source = "bonus:" + a.adjustment_id },
+                                             .source = "bonus:" + a.adjustment_id,
+                                             .value_cents = a.amount_cents },
                                         PaysOverdraft::yes);
       m_out.summary.adjusted += took;
       add_entry(EntryKind::bonus, t, took, m_lots[index].seq, late);
@@ -555,7 +629,7 @@ void DayCloser::apply_adjustment(const Adjustment& a, Late late)
       });
       if (it != m_lots.end()) {
         took = a.credits ? std::min(*a.credits, it->remaining) : it->remaining;
-        it->remaining -= took;
+        leave(static_cast<std::size_t>(it - m_lots.begin()), took, Leave::revoked);
         m_out.summary.revoked += took;
         add_entry(EntryKind::refund, t, negated(took), it->seq, late);
       }
@@ -588,12 +662,12 @@ void DayCloser::charge(Credits credits, Instant t)
     if (left.n == 0) {
       break;
     }
-    Lot& lot = m_lots[index];
+    const Lot& lot = m_lots[index];
     if (lot.remaining.n == 0 || !usable_at(lot, t)) {
       continue;
     }
     const Credits take = std::min(left, lot.remaining);
-    lot.remaining -= take;
+    leave(index, take, Leave::used);
     left -= take;
   }
   m_out.state.overdraft += left;
@@ -623,13 +697,16 @@ void DayCloser::apply_auto_recharge()
     add_months_local(settings.zone, valid_from, k_purchase_lifetime_months);
   for (long long i = 1; i <= count; ++i) {
     const std::string suffix = m_date_text + ":" + std::to_string(i);
+    const long long amount_cents =
+      recharge_amount_cents(settings.recharge_credits, m_plan.credit_price_cents_per_1000);
     const std::size_t index = add_lot(Lot{ .seq = 0,
                                            .kind = LotKind::purchased,
                                            .granted = settings.recharge_credits,
                                            .remaining = settings.recharge_credits,
                                            .valid_from = valid_from,
                                            .expires_at = expires_at,
-                                           .source = "recharge:" + suffix },
+                                           .source = "recharge:" + suffix,
+                                           .value_cents = amount_cents },
                                       PaysOverdraft::yes);
     const long long seq = m_lots[index].seq;
     m_out.summary.purchased += settings.recharge_credits;
@@ -638,9 +715,7 @@ void DayCloser::apply_auto_recharge()
       .idempotency_key = "recharge:" + std::to_string(settings.account_id) + ":" + suffix,
       .lot_seq = seq,
       .credits = settings.recharge_credits,
-      .amount =
-        Money{ recharge_amount_cents(settings.recharge_credits, m_plan.credit_price_cents_per_1000),
-               m_plan.currency } });
+      .amount = Money{ amount_cents, m_plan.currency } });
   }
 }
 
@@ -667,20 +742,77 @@ bool DayCloser::is_dormant(bool cancelled_at_start, bool lots_at_start) const
 // that its ledger entries can name it.
 std::size_t DayCloser::add_lot(Lot lot, PaysOverdraft pays)
 {
+  BILLING_REQUIRE(lot.value_cents >= 0 && lot.released_cents == 0);
+  BILLING_REQUIRE(lot.remaining == lot.granted);
   lot.seq = m_out.state.next_lot_seq++;
-  if (pays == PaysOverdraft::yes) {
-    const Credits pay = std::min(lot.remaining, m_out.state.overdraft);
-    lot.remaining -= pay;
-    m_out.state.overdraft -= pay;
+  DayValues& v = m_out.values;
+  if (lot.kind != LotKind::rollover) {
+    v.sold_cents = checked_add(v.sold_cents, lot.value_cents);
   }
+  const Credits pay =
+    pays == PaysOverdraft::yes ? std::min(lot.remaining, m_out.state.overdraft) : Credits{};
   const std::size_t index = m_lots.size();
+  LotMovement& moves = m_moves.emplace_back();
+  moves.lot_seq = lot.seq;
+  moves.created = lot.granted;
   m_lots.push_back(std::move(lot));
+  // The credits that pay the debt leave the lot as usage the moment it is
+  // made (SPEC 13.6, 17). A lot of 0 credits has nothing that could carry its
+  // value: all of it is breakage now.
+  m_out.state.overdraft -= pay;
+  leave(index, pay, Leave::used);
+  if (m_lots[index].granted.n == 0) {
+    const long long all = m_lots[index].value_cents;
+    m_lots[index].released_cents = all;
+    m_moves[index].released_cents = all;
+    v.breakage_cents = checked_add(v.breakage_cents, all);
+  }
   const auto pos = std::upper_bound(
     m_burn_order.begin(), m_burn_order.end(), index, [this](std::size_t a, std::size_t b) {
       return burns_before(m_lots[a], m_lots[b]);
     });
   m_burn_order.insert(pos, index);
   return index;
+}
+
+// Takes credits out of lot `index` (the only way remaining goes down),
+// counts them in the lot's movements and releases the value they free (SPEC
+// 17) into the column `how` says. Returns the value released; for
+// Leave::rolled_out it is the new roll-over lot's value, not revenue.
+long long DayCloser::leave(std::size_t index, Credits credits, Leave how)
+{
+  if (credits.n == 0) {
+    return 0;
+  }
+  Lot& lot = m_lots[index];
+  BILLING_REQUIRE(credits.n > 0 && credits <= lot.remaining);
+  lot.remaining -= credits;
+  const long long target = released_target(lot);
+  const long long released = target - lot.released_cents;
+  BILLING_REQUIRE(released >= 0);
+  lot.released_cents = target;
+  LotMovement& m = m_moves[index];
+  m.released_cents += released;
+  DayValues& v = m_out.values;
+  switch (how) {
+    case Leave::used:
+      m.used += credits;
+      v.usage_cents = checked_add(v.usage_cents, released);
+      break;
+    case Leave::expired:
+      m.expired += credits;
+      v.breakage_cents = checked_add(v.breakage_cents, released);
+      break;
+    case Leave::revoked:
+      m.revoked += credits;
+      v.revoked_cents = checked_add(v.revoked_cents, released);
+      break;
+    case Leave::rolled_out:
+      m.rolled_out += credits;
+      v.rolled_over_cents = checked_add(v.rolled_over_cents, released);
+      break;
+  }
+  return released;
 }
 
 void DayCloser::add_entry(EntryKind kind, Instant at, Credits credits, long long lot_seq, Late late)

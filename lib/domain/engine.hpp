@@ -3,7 +3,10 @@
 // settings, and the facts of the date (purchases, rated usage, revocations,
 // plan changes and cancellations, adjustments), it applies them in time order
 // (SPEC sections 3, 4, 6, 7, 8, 13, 14, 15 and 16) and returns the new state,
-// the ledger entries and the day's reconciliation row.
+// the ledger entries and the day's reconciliation row, with the money the
+// date moved (SPEC 17: each lot's value released as usage, breakage or
+// revoked, or moved into a roll-over lot) and one movement row per lot it
+// touched.
 //
 // Pure and deterministic: no clock, no I/O, no database. The same input gives
 // the same output, so a re-run or a resume gives the same books.
@@ -15,7 +18,12 @@
 //    - used - expired - revoked, all net of overdraft;
 //  - credits are conserved: sum of granted/purchased/recharged/adjusted ever
 //    == remaining + used + expired + revoked (overdraft as negative
-//    remaining; a debit counts negative in adjusted).
+//    remaining; a debit counts negative in adjusted);
+//  - value (SPEC 17): 0 <= lot.released_cents <= lot.value_cents, and after
+//    c of a lot's G granted credits have left it, released_cents ==
+//    floor(value_cents * c / G) (all of it once the last credit leaves); per
+//    account, the value of every lot sold == usage + breakage + revoked ever
+//    + deferred (sum over live lots of value_cents - released_cents).
 #pragma once
 
 #include "domain/calendar.hpp"
@@ -54,6 +62,15 @@ struct Lot
   // schema 5 keep "plan:<k>" and "rollover:<k>"), "purchase:<purchase_id>",
   // "recharge:<YYYY-MM-DD>:<i>", "bonus:<adjustment_id>".
   std::string source;
+  // SPEC 17, in the plan's currency: a plan lot the plan's price_cents, a
+  // purchased lot the purchase's amount_cents, a recharge lot its payment
+  // request's amount_cents, a bonus lot the adjustment's amount_cents, a
+  // roll-over lot the value its credits carried out of the plan lot.
+  long long value_cents = 0;
+  // Value released so far: floor(value_cents * (granted - remaining) /
+  // granted), so value_cents once remaining is 0 (a lot granted 0 credits
+  // releases all of it when it is made, as breakage). Never decreases.
+  long long released_cents = 0;
 
   bool operator==(const Lot&) const = default;
 };
@@ -93,6 +110,7 @@ struct AccountState
 {
   // Lots with remaining > 0 (lots at 0 are dropped from the state; their rows
   // stay in the database). Any order on input; sorted by seq on output.
+  // value_cents and released_cents go from date to date with the lot.
   std::vector<Lot> lots;
   Credits overdraft;
   long long next_lot_seq = 1;
@@ -271,6 +289,55 @@ struct DaySummary
   bool operator==(const DaySummary&) const = default;
 };
 
+// The money a date moved for one account (SPEC 17), in `currency`, the
+// currency of the plan in force at the end of the date. Deferred is the value
+// not yet released, summed over the state's lots (a lot at 0 has released
+// all of it):
+//   closing_deferred = opening_deferred + sold - usage - breakage - revoked.
+// rolled_over_cents moves from plan lots into roll-over lots: it stays
+// deferred and is not revenue (it is the roll-over lots' value_cents).
+struct DayValues
+{
+  std::string currency;
+  long long opening_deferred_cents = 0;
+  long long sold_cents = 0; // value of the lots made this date, roll-over lots not
+  // Released by credits used: usage, debits, and overdraft paid off by a new
+  // lot at its creation.
+  long long usage_cents = 0;
+  // Released by credits expired (above the roll-over cap at a close too), and
+  // the value of a lot made with 0 credits.
+  long long breakage_cents = 0;
+  long long revoked_cents = 0; // released by failed payments and refunds
+  long long rolled_over_cents = 0;
+  long long closing_deferred_cents = 0;
+
+  bool operator==(const DayValues&) const = default;
+};
+
+// One lot's movements on a date (SPEC 17's lots export): for each lot made
+// that date or that credits left that date (a lot expiring with 0 remaining
+// has none). opening is the remaining at the start of the date (0 for a lot
+// made that date); created its granted credits when made that date; used
+// counts usage, debits and overdraft paid off at creation; closing its
+// remaining at the end:
+//   closing = opening + created - used - expired - revoked - rolled_out.
+// released_cents is the value the lot released that date, the part that
+// moved into a roll-over lot included.
+struct LotMovement
+{
+  long long lot_seq = 0;
+  Credits opening;
+  Credits created;
+  Credits used;
+  Credits expired;
+  Credits revoked;
+  Credits rolled_out;
+  Credits closing;
+  long long released_cents = 0;
+
+  bool operator==(const LotMovement&) const = default;
+};
+
 struct AccountDayResult
 {
   AccountState state;
@@ -279,8 +346,12 @@ struct AccountDayResult
   DaySummary summary;
   bool sending_changed = false;
   // Every lot the date saw (the input lots and the new ones) with its final
-  // remaining, 0 included, so storage can write what changed.
+  // remaining, 0 included, so storage can write what changed (value_cents
+  // and released_cents too).
   std::vector<Lot> lots_touched;
+  DayValues values;
+  // Sorted by lot_seq; only lots made this date or that credits left.
+  std::vector<LotMovement> lot_movements;
   // The plan and cycle anchor in force at the end of the date (the input's
   // unless a change took effect).
   std::string plan_id;
@@ -316,7 +387,10 @@ long long recharge_amount_cents(Credits credits, long long credit_price_cents_pe
 // (the input's and the changes'), rollover_cap, purchases and usage >= 0; an
 // adjustment's credits > 0 when given, and given for a grant and a debit; a
 // grant's expires_at after its effective_at; at most one plan lot with
-// credits; lot seqs unique and < next_lot_seq. Cycle resets missed before the
+// credits; lot seqs unique and < next_lot_seq; plans' price_cents, purchases'
+// and grants' amount_cents >= 0; each lot's 0 <= released_cents <=
+// floor(value_cents * (granted - remaining) / granted) (a consistent lot
+// has equality). Cycle resets missed before the
 // date (state behind its anchor) are caught up at its 00:00; a reset at a
 // change's T_E is replaced by the change.
 //

@@ -1084,6 +1084,8 @@ void add_lifecycle_facts(GeneratedAccount& g, Random& rng)
     p.cycle = chance(0.8) ? Cycle::monthly : Cycle::annual;
     p.included_credits = cr(included_choices[uniform(0, 4)]);
     p.credit_price_cents_per_1000 = uniform(0, 3000);
+    // Values (SPEC 17) without a draw: odd prices, so that the floors bite.
+    p.price_cents = p.included_credits.n * 3 + 7 * j + 1;
     p.rollover_cap = chance(0.5) ? std::optional<Credits>(cr(uniform(0, 1200))) : std::nullopt;
     g.plans.emplace(p.plan_id, p);
   }
@@ -1196,6 +1198,8 @@ GeneratedAccount generate_account(Random& rng, Random& lifecycle_rng, long long 
   g.plan.included_credits = cr(chance(0.7) ? included_choices[uniform(0, 4)] : uniform(1, 3000));
   g.plan.credit_price_cents_per_1000 = uniform(0, 3000);
   g.plan.currency = "EUR";
+  // No draw (the scenarios stay as they were): a price that does not divide.
+  g.plan.price_cents = g.plan.included_credits.n * 29 / 10 + account_id % 13;
   if (chance(0.5)) {
     g.plan.rollover_cap = cr(uniform(0, 1200));
   }
@@ -1233,10 +1237,14 @@ GeneratedAccount generate_account(Random& rng, Random& lifecycle_rng, long long 
     }
     const long long purchases = chance(0.1) ? uniform(1, 3) : 0;
     for (long long p = 0; p < purchases; ++p) {
-      facts.purchases.push_back(Purchase{ "p" + std::to_string(++purchase_count),
-                                          some_instant(true),
-                                          cr(chance(0.05) ? 0 : uniform(1, 800)),
-                                          0 });
+      Purchase bought{ "p" + std::to_string(++purchase_count),
+                       some_instant(true),
+                       cr(chance(0.05) ? 0 : uniform(1, 800)),
+                       0 };
+      // A value without a draw, odd enough for the floors; a purchase of 0
+      // credits has one too.
+      bought.amount_cents = bought.credits.n * 17 / 10 + purchase_count % 5 + 1;
+      facts.purchases.push_back(std::move(bought));
     }
     if (chance(0.03)) {
       facts.revocations.push_back(Revocation{ uniform(0, 4 + 2 * i), "pay" });
@@ -1323,6 +1331,161 @@ struct LifeCounts
   long long empty_refunds = 0;
 };
 
+long long floor_release(const Lot& lot)
+{
+  if (lot.granted.n == 0) {
+    return lot.value_cents;
+  }
+  return static_cast<long long>(static_cast<__int128>(lot.value_cents)
+                                * (lot.granted.n - lot.remaining.n) / lot.granted.n);
+}
+
+// SPEC 17 after one date: every lot's release is floor(value * left /
+// granted) and never decreases; value sold == released + deferred over the
+// account's life; the lot movements tie out with the lots and with the day's
+// credit columns.
+void check_values(const GeneratedAccount& g,
+                  const AccountDayResult& r,
+                  const AccountState& before,
+                  const DayFacts& facts,
+                  const Plan& plan,
+                  long long* cum_sold,
+                  long long* cum_released)
+{
+  const DayValues& v = r.values;
+  EXPECT_EQ(v.currency, g.plan.currency);
+  long long opening_deferred = 0;
+  std::map<long long, const Lot*> was;
+  for (const Lot& lot : before.lots) {
+    opening_deferred += lot.value_cents - lot.released_cents;
+    was[lot.seq] = &lot;
+  }
+  EXPECT_EQ(v.opening_deferred_cents, opening_deferred);
+  EXPECT_GE(v.sold_cents, 0);
+  EXPECT_GE(v.usage_cents, 0);
+  EXPECT_GE(v.breakage_cents, 0);
+  EXPECT_GE(v.revoked_cents, 0);
+  EXPECT_GE(v.rolled_over_cents, 0);
+  *cum_sold += v.sold_cents;
+  *cum_released += v.usage_cents + v.breakage_cents + v.revoked_cents;
+  long long deferred = 0;
+  for (const Lot& lot : r.state.lots) {
+    deferred += lot.value_cents - lot.released_cents;
+  }
+  EXPECT_EQ(v.closing_deferred_cents, deferred);
+  EXPECT_EQ(v.closing_deferred_cents,
+            v.opening_deferred_cents + v.sold_cents - v.usage_cents - v.breakage_cents
+              - v.revoked_cents);
+  EXPECT_EQ(*cum_sold, *cum_released + deferred);
+
+  // Per lot: the floor rule, within its value, never less than before; the
+  // new lots' values add up to sold (roll-over lots to what moved).
+  long long new_value = 0;
+  long long new_rollover_value = 0;
+  long long released_by_lots = 0;
+  for (const Lot& lot : r.lots_touched) {
+    EXPECT_GE(lot.released_cents, 0) << lot.source;
+    EXPECT_LE(lot.released_cents, lot.value_cents) << lot.source;
+    EXPECT_EQ(lot.released_cents, floor_release(lot)) << lot.source;
+    const auto it = was.find(lot.seq);
+    if (it != was.end()) {
+      EXPECT_GE(lot.released_cents, it->second->released_cents) << lot.source;
+      EXPECT_EQ(lot.value_cents, it->second->value_cents) << lot.source;
+      released_by_lots += lot.released_cents - it->second->released_cents;
+    } else {
+      EXPECT_GE(lot.seq, before.next_lot_seq) << lot.source;
+      (lot.kind == LotKind::rollover ? new_rollover_value : new_value) += lot.value_cents;
+      released_by_lots += lot.released_cents;
+      if (lot.kind == LotKind::plan && facts.changes.empty()) {
+        EXPECT_EQ(lot.value_cents, plan.price_cents) << lot.source;
+      }
+      if (lot.kind == LotKind::purchased && lot.source.starts_with("purchase:")) {
+        for (const Purchase& p : facts.purchases) {
+          if (lot.source == "purchase:" + p.purchase_id) {
+            EXPECT_EQ(lot.value_cents, p.amount_cents) << lot.source;
+          }
+        }
+      }
+      if (lot.kind == LotKind::bonus) {
+        for (const Adjustment& a : facts.adjustments) {
+          if (lot.source == "bonus:" + a.adjustment_id) {
+            EXPECT_EQ(lot.value_cents, a.amount_cents) << lot.source;
+          }
+        }
+      }
+    }
+  }
+  for (const RechargeRequest& q : r.recharges) {
+    for (const Lot& lot : r.lots_touched) {
+      if (lot.seq == q.lot_seq) {
+        EXPECT_EQ(lot.value_cents, q.amount.cents) << lot.source;
+      }
+    }
+  }
+  EXPECT_EQ(new_value, v.sold_cents);
+  EXPECT_EQ(new_rollover_value, v.rolled_over_cents);
+  EXPECT_EQ(released_by_lots,
+            v.usage_cents + v.breakage_cents + v.revoked_cents + v.rolled_over_cents);
+
+  // Movements: one per lot made or left this date, in seq order; each ties
+  // out; together they give the day's credit columns. Lot `used` counts
+  // debits and overdraft paid at creation and not the usage that went into
+  // overdraft: used + debits - (overdraft at the end - at the start).
+  std::map<long long, const Lot*> touched;
+  for (const Lot& lot : r.lots_touched) {
+    touched[lot.seq] = &lot;
+  }
+  size_t expected_rows = 0;
+  for (const Lot& lot : r.lots_touched) {
+    const auto it = was.find(lot.seq);
+    const Credits opening = it == was.end() ? Credits{} : it->second->remaining;
+    expected_rows += it == was.end() || opening != lot.remaining ? 1 : 0;
+  }
+  EXPECT_EQ(r.lot_movements.size(), expected_rows);
+  Credits created;
+  Credits used;
+  Credits expired;
+  Credits revoked;
+  Credits rolled_out;
+  long long released = 0;
+  long long prev_seq = 0;
+  for (const LotMovement& m : r.lot_movements) {
+    EXPECT_GT(m.lot_seq, prev_seq);
+    prev_seq = m.lot_seq;
+    EXPECT_EQ(m.closing, m.opening + m.created - m.used - m.expired - m.revoked - m.rolled_out);
+    const auto lot = touched.find(m.lot_seq);
+    if (lot == touched.end()) {
+      ADD_FAILURE() << "movement of a lot not touched: " << m.lot_seq;
+      continue;
+    }
+    EXPECT_EQ(m.closing, lot->second->remaining);
+    const auto it = was.find(m.lot_seq);
+    EXPECT_EQ(m.opening, it == was.end() ? Credits{} : it->second->remaining);
+    EXPECT_EQ(m.created, it == was.end() ? lot->second->granted : Credits{});
+    EXPECT_EQ(m.released_cents,
+              lot->second->released_cents - (it == was.end() ? 0 : it->second->released_cents));
+    created += m.created;
+    used += m.used;
+    expired += m.expired;
+    revoked += m.revoked;
+    rolled_out += m.rolled_out;
+    released += m.released_cents;
+  }
+  const DaySummary& s = r.summary;
+  Credits grants;
+  Credits debits;
+  for (const AppliedAdjustment& a : r.applied_adjustments) {
+    grants += a.kind == AdjustmentKind::grant ? a.credits : Credits{};
+    debits += a.kind == AdjustmentKind::debit ? a.credits : Credits{};
+  }
+  EXPECT_EQ(created, s.granted + s.purchased + grants + s.rolled_over);
+  EXPECT_EQ(used, s.used + debits - (r.state.overdraft - before.overdraft));
+  EXPECT_EQ(expired, s.expired);
+  EXPECT_EQ(revoked, s.revoked);
+  EXPECT_EQ(rolled_out, s.rolled_over);
+  EXPECT_EQ(released, released_by_lots);
+}
+
 // Runs the account over all its dates, checking the invariants after each.
 std::vector<AccountDayResult> run_and_check(const GeneratedAccount& g,
                                             Random* shuffle,
@@ -1337,6 +1500,8 @@ std::vector<AccountDayResult> run_and_check(const GeneratedAccount& g,
   Credits cum_out;
   Credits cum_ledger;
   std::set<std::string> sources;
+  long long cum_sold = 0;
+  long long cum_released = 0; // usage + breakage + revoked
   for (size_t i = 0; i < g.days.size(); ++i) {
     const Date date{ g.settings.cycle_anchor.days + static_cast<int>(i) };
     const DayFacts& facts = g.days[i];
@@ -1559,6 +1724,8 @@ std::vector<AccountDayResult> run_and_check(const GeneratedAccount& g,
     // ... and the ledger alone adds up to the balance (roll-overs cancel out).
     EXPECT_EQ(cum_ledger, remaining - r.state.overdraft);
 
+    check_values(g, r, state, facts, plan, &cum_sold, &cum_released);
+
     state = r.state;
     results.push_back(std::move(r));
     if (::testing::Test::HasFailure()) {
@@ -1575,6 +1742,8 @@ void expect_same(const AccountDayResult& a, const AccountDayResult& b)
   EXPECT_EQ(a.summary, b.summary);
   EXPECT_EQ(a.sending_changed, b.sending_changed);
   EXPECT_EQ(a.lots_touched, b.lots_touched);
+  EXPECT_EQ(a.values, b.values);
+  EXPECT_EQ(a.lot_movements, b.lot_movements);
   EXPECT_EQ(a.plan_id, b.plan_id);
   EXPECT_EQ(a.cycle_anchor, b.cycle_anchor);
   EXPECT_EQ(a.applied_changes, b.applied_changes);
@@ -1611,6 +1780,7 @@ TEST_P(EnginePropertyTest, BooksBalanceAndRerunsAreIdentical)
   long long rollovers = 0;
   long long recharges = 0;
   long long late = 0;
+  long long value_days[5] = {}; // sold, usage, breakage, revoked, rolled over
   LifeCounts counts;
   for (int a = 0; a < k_accounts; ++a) {
     const GeneratedAccount g = generate_account(rng, lifecycle_rng, 1000 + a);
@@ -1630,6 +1800,12 @@ TEST_P(EnginePropertyTest, BooksBalanceAndRerunsAreIdentical)
       rollovers += first[i].summary.rolled_over.n > 0 ? 1 : 0;
       recharges += static_cast<long long>(first[i].recharges.size());
       late += first[i].summary.late_events + first[i].summary.late_purchases;
+      const DayValues& v = first[i].values;
+      value_days[0] += v.sold_cents > 0 ? 1 : 0;
+      value_days[1] += v.usage_cents > 0 ? 1 : 0;
+      value_days[2] += v.breakage_cents > 0 ? 1 : 0;
+      value_days[3] += v.revoked_cents > 0 ? 1 : 0;
+      value_days[4] += v.rolled_over_cents > 0 ? 1 : 0;
     }
     ASSERT_FALSE(HasFailure());
   }
@@ -1646,6 +1822,9 @@ TEST_P(EnginePropertyTest, BooksBalanceAndRerunsAreIdentical)
   EXPECT_GT(counts.debits, 0);
   EXPECT_GT(counts.refunds, 0);
   EXPECT_GT(counts.empty_refunds, 0);
+  for (const long long n : value_days) {
+    EXPECT_GT(n, 0);
+  }
   RecordProperty("changes", std::to_string(counts.changes));
   RecordProperty("dormant", std::to_string(counts.dormant));
   RecordProperty("refunds", std::to_string(counts.refunds));
