@@ -121,12 +121,42 @@ std::optional<Date> parse_date(std::string_view text)
   return date_of_civil(*ymd);
 }
 
-std::string format_date(Date d)
+namespace {
+
+// Writes `value` (0 <= value < 10^width) as `width` digits at `out`.
+char* put_digits(char* out, long long value, int width)
+{
+  for (int i = width - 1; i >= 0; --i) {
+    out[i] = static_cast<char>('0' + value % 10);
+    value /= 10;
+  }
+  return out + width;
+}
+
+// "YYYY-MM-DD" at `out` (10 characters; a year outside 0..9999, which no
+// input can hold, as snprintf's "%04d" writes it, at most 16). The nightly
+// run formats a date for every account and an instant for every plan lot:
+// digits are written by hand, not through snprintf.
+char* put_date(char* out, Date d)
 {
   const Ymd ymd = to_ymd(d);
-  char buf[16];
-  std::snprintf(buf, sizeof buf, "%04d-%02u-%02u", ymd.year, ymd.month, ymd.day);
-  return buf;
+  if (ymd.year < 0 || ymd.year > 9999) {
+    const int n = std::snprintf(out, 17, "%04d-%02u-%02u", ymd.year, ymd.month, ymd.day);
+    return out + n;
+  }
+  out = put_digits(out, ymd.year, 4);
+  *out++ = '-';
+  out = put_digits(out, ymd.month, 2);
+  *out++ = '-';
+  return put_digits(out, ymd.day, 2);
+}
+
+} // namespace
+
+std::string format_date(Date d)
+{
+  char buf[17];
+  return std::string(buf, put_date(buf, d));
 }
 
 std::optional<Instant> parse_instant(std::string_view text)
@@ -170,17 +200,21 @@ std::string format_instant(Instant t)
   const date::sys_time<microseconds> at{ microseconds{ t.us } };
   const date::sys_days day = date::floor<date::days>(at);
   const date::hh_mm_ss<microseconds> time{ at - day }; // within the day: fields in range
-  const auto h = static_cast<int>(time.hours().count());
-  const auto m = static_cast<int>(time.minutes().count());
-  const auto s = static_cast<int>(time.seconds().count());
-  const auto us = static_cast<int>(time.subseconds().count());
-  char buf[64];
-  if (us == 0) {
-    std::snprintf(buf, sizeof buf, "T%02d:%02d:%02dZ", h, m, s);
-  } else {
-    std::snprintf(buf, sizeof buf, "T%02d:%02d:%02d.%06dZ", h, m, s, us);
+  const long long us = time.subseconds().count();
+  char buf[40];
+  char* out = put_date(buf, Date{ static_cast<int>(day.time_since_epoch().count()) });
+  *out++ = 'T';
+  out = put_digits(out, time.hours().count(), 2);
+  *out++ = ':';
+  out = put_digits(out, time.minutes().count(), 2);
+  *out++ = ':';
+  out = put_digits(out, time.seconds().count(), 2);
+  if (us != 0) {
+    *out++ = '.';
+    out = put_digits(out, us, 6);
   }
-  return format_date(Date{ day.time_since_epoch().count() }) + buf;
+  *out++ = 'Z';
+  return std::string(buf, out);
 }
 
 Date add_months_clamped(Date d, long long months)
