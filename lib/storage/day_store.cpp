@@ -228,6 +228,9 @@ DayChunk load_chunk_at(Database& db,
       index.emplace(in.settings.account_id, inputs.size());
       inputs.push_back(std::move(in));
       chunk.has_state.push_back(r.get_indicator(7) != soci::i_null);
+      const auto imported_anchor = parse_date(as_str(r, 2));
+      BILLING_REQUIRE(imported_anchor.has_value());
+      chunk.imported_plan.emplace_back(as_str(r, 1), *imported_anchor);
     }
   }
   if (inputs.empty()) {
@@ -412,7 +415,8 @@ void write_chunk(Database& db,
                  DayTotals& totals)
 {
   const std::vector<AccountDayInput>& inputs = chunk.inputs;
-  BILLING_REQUIRE(inputs.size() == results.size() && inputs.size() == chunk.has_state.size());
+  BILLING_REQUIRE(inputs.size() == results.size() && inputs.size() == chunk.has_state.size()
+                  && inputs.size() == chunk.imported_plan.size());
   if (inputs.empty()) {
     return;
   }
@@ -492,17 +496,21 @@ void write_chunk(Database& db,
         .value(e.lot_seq)
         .value(e.late ? 1LL : 0LL);
     }
-    (chunk.has_state[i] ? state : new_state)
-      .row()
+    MultiRowInsert& state_row = (chunk.has_state[i] ? state : new_state);
+    state_row.row()
       .value(account)
       .value(day)
       .value(out.state.overdraft.n)
       .value(out.state.next_lot_seq)
       .value(out.state.last_cycle_index)
-      .value(out.state.sending_enabled ? 1LL : 0LL)
-      .value(out.plan_id)
-      .value(format_date(out.cycle_anchor))
-      .value(out.state.cancelled ? 1LL : 0LL);
+      .value(out.state.sending_enabled ? 1LL : 0LL);
+    if (out.plan_id == chunk.imported_plan[i].first
+        && out.cycle_anchor == chunk.imported_plan[i].second) {
+      state_row.null().null();
+    } else {
+      state_row.value(out.plan_id).value(format_date(out.cycle_anchor));
+    }
+    state_row.value(out.state.cancelled ? 1LL : 0LL);
     const DaySummary& s = out.summary;
     // A dormant date of a cancelled account has no row (SPEC 14).
     if (!out.dormant) {

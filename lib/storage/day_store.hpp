@@ -68,6 +68,10 @@ struct DayChunk
 {
   std::vector<AccountDayInput> inputs;
   std::vector<bool> has_state; // per input: an account_state row exists
+  // Per input: the plan and cycle anchor of its accounts row. The state
+  // stores the plan in force only when it differs (NULL otherwise), so a
+  // night without plan changes writes no plan text per account.
+  std::vector<std::pair<std::string, Date>> imported_plan;
   std::vector<ChargeRow> charges;
 };
 
