@@ -245,38 +245,44 @@ DayChunk load_chunk_at(Database& db,
     return it == index.end() ? nullptr : &inputs[it->second];
   };
   const long long end_us = start_of(date.next()).us;
-  {
-    soci::rowset<soci::row> rows =
-      (db.sql().prepare << "SELECT account_id, lot_seq, kind, source, granted, remaining, "
-                           "valid_from_us, expires_at_us FROM lots WHERE"
-                             + range + " AND remaining > 0",
-       soci::use(first),
-       soci::use(last));
-    for (const auto& r : rows) {
-      if (AccountDayInput* in = input_of(r)) {
-        in->state.lots.push_back(read_lot(r, 1));
+  // Calls `read` with each row of `select` (a query whose WHERE ends in "AND",
+  // account_id its first column) in the chunk's range, before the end of the
+  // date by `until_column` when it is given, that is of an account of the
+  // chunk.
+  const auto for_each_row =
+    [&](const std::string& select, std::string_view until_column, const auto& read) {
+      std::string sql = select + range;
+      if (!until_column.empty()) {
+        sql += " AND " + std::string(until_column) + " < :end_us";
       }
-    }
-  }
-  {
-    soci::rowset<soci::row> rows =
-      (db.sql().prepare << "SELECT account_id, purchase_id, purchased_us, credits, amount_cents "
-                           "FROM purchases WHERE applied_date IS NULL AND"
-                             + range + " AND purchased_us < :end_us",
-       soci::use(first),
-       soci::use(last),
-       soci::use(end_us));
-    for (const auto& r : rows) {
-      if (AccountDayInput* in = input_of(r)) {
-        Purchase p;
-        p.purchase_id = as_str(r, 1);
-        p.purchased_at = Instant{ as_ll(r, 2) };
-        p.credits = Credits{ as_ll(r, 3) };
-        p.amount_cents = as_ll(r, 4);
-        in->purchases.push_back(std::move(p));
+      Prepared p = (db.sql().prepare << sql);
+      p, soci::use(first), soci::use(last);
+      if (!until_column.empty()) {
+        p, soci::use(end_us);
       }
-    }
-  }
+      soci::rowset<soci::row> rows(p);
+      for (const auto& r : rows) {
+        if (AccountDayInput* in = input_of(r)) {
+          read(*in, r);
+        }
+      }
+    };
+  for_each_row(
+    "SELECT account_id, lot_seq, kind, source, granted, remaining, valid_from_us, "
+    "expires_at_us FROM lots WHERE remaining > 0 AND",
+    {},
+    [](AccountDayInput& in, const soci::row& r) { in.state.lots.push_back(read_lot(r, 1)); });
+  for_each_row("SELECT account_id, purchase_id, purchased_us, credits, amount_cents FROM "
+               "purchases WHERE applied_date IS NULL AND",
+               "purchased_us",
+               [](AccountDayInput& in, const soci::row& r) {
+                 Purchase p;
+                 p.purchase_id = as_str(r, 1);
+                 p.purchased_at = Instant{ as_ll(r, 2) };
+                 p.credits = Credits{ as_ll(r, 3) };
+                 p.amount_cents = as_ll(r, 4);
+                 in.purchases.push_back(std::move(p));
+               });
   {
     // The charges rows, keyed as the table is (the business date aside).
     std::map<std::tuple<long long, std::string, std::string>, ChargeRow> charges;
@@ -330,81 +336,60 @@ DayChunk load_chunk_at(Database& db,
       chunk.charges.push_back(std::move(row));
     }
   }
-  {
-    soci::rowset<soci::row> rows =
-      (db.sql().prepare << "SELECT account_id, lot_seq, idempotency_key FROM payment_requests "
-                           "WHERE status = 'failed' AND revoked_date IS NULL AND"
-                             + range,
-       soci::use(first),
-       soci::use(last));
-    for (const auto& r : rows) {
-      if (AccountDayInput* in = input_of(r)) {
-        in->revocations.push_back(Revocation{ as_ll(r, 1), as_str(r, 2) });
-      }
-    }
-  }
-  {
-    soci::rowset<soci::row> rows =
-      (db.sql().prepare << "SELECT account_id, change_id, effective_date, action, plan_id FROM "
-                           "plan_changes WHERE applied_date IS NULL AND"
-                             + range + " AND effective_us < :end_us",
-       soci::use(first),
-       soci::use(last),
-       soci::use(end_us));
-    for (const auto& r : rows) {
-      if (AccountDayInput* in = input_of(r)) {
-        PlanChange c;
-        c.change_id = as_str(r, 1);
-        const auto effective = parse_date(as_str(r, 2));
-        const auto action = parse_change_action(as_str(r, 3));
-        if (!effective || !action) {
-          throw std::runtime_error("stored plan change " + c.change_id + " is malformed");
-        }
-        c.effective_date = *effective;
-        c.action = *action;
-        if (c.action == ChangeAction::change_plan) {
-          const auto plan = plans.find(as_opt_str(r, 4).value_or(""));
-          if (plan == plans.end()) {
-            throw std::runtime_error("plan change " + c.change_id + " refers to a missing plan");
-          }
-          c.plan = plan->second;
-        }
-        in->changes.push_back(std::move(c));
-      }
-    }
-  }
-  {
-    soci::rowset<soci::row> rows =
-      (db.sql().prepare << "SELECT account_id, adjustment_id, import_seq, effective_us, kind, "
-                           "credits, amount_cents, expires_us, lot_source FROM adjustments "
-                           "WHERE applied_date IS NULL AND"
-                             + range + " AND effective_us < :end_us",
-       soci::use(first),
-       soci::use(last),
-       soci::use(end_us));
-    for (const auto& r : rows) {
-      if (AccountDayInput* in = input_of(r)) {
-        Adjustment a;
-        a.adjustment_id = as_str(r, 1);
-        a.import_seq = as_ll(r, 2);
-        a.effective_at = Instant{ as_ll(r, 3) };
-        const auto kind = parse_adjustment_kind(as_str(r, 4));
-        if (!kind) {
-          throw std::runtime_error("stored adjustment " + a.adjustment_id + " is malformed");
-        }
-        a.kind = *kind;
-        if (const auto credits = as_opt_ll(r, 5)) {
-          a.credits = Credits{ *credits };
-        }
-        a.amount_cents = as_ll(r, 6);
-        if (const auto expires = as_opt_ll(r, 7)) {
-          a.expires_at = Instant{ *expires };
-        }
-        a.refund_lot_source = as_opt_str(r, 8).value_or("");
-        in->adjustments.push_back(std::move(a));
-      }
-    }
-  }
+  for_each_row("SELECT account_id, lot_seq, idempotency_key FROM payment_requests WHERE status "
+               "= 'failed' AND revoked_date IS NULL AND",
+               {},
+               [](AccountDayInput& in, const soci::row& r) {
+                 in.revocations.push_back(Revocation{ as_ll(r, 1), as_str(r, 2) });
+               });
+  for_each_row("SELECT account_id, change_id, effective_date, action, plan_id FROM plan_changes "
+               "WHERE applied_date IS NULL AND",
+               "effective_us",
+               [&plans](AccountDayInput& in, const soci::row& r) {
+                 PlanChange c;
+                 c.change_id = as_str(r, 1);
+                 const auto effective = parse_date(as_str(r, 2));
+                 const auto action = parse_change_action(as_str(r, 3));
+                 if (!effective || !action) {
+                   throw std::runtime_error("stored plan change " + c.change_id + " is malformed");
+                 }
+                 c.effective_date = *effective;
+                 c.action = *action;
+                 if (c.action == ChangeAction::change_plan) {
+                   const auto plan = plans.find(as_opt_str(r, 4).value_or(""));
+                   if (plan == plans.end()) {
+                     throw std::runtime_error("plan change " + c.change_id
+                                              + " refers to a missing plan");
+                   }
+                   c.plan = plan->second;
+                 }
+                 in.changes.push_back(std::move(c));
+               });
+  for_each_row("SELECT account_id, adjustment_id, import_seq, effective_us, kind, credits, "
+               "amount_cents, expires_us, lot_source FROM adjustments WHERE applied_date IS NULL "
+               "AND",
+               "effective_us",
+               [](AccountDayInput& in, const soci::row& r) {
+                 Adjustment a;
+                 a.adjustment_id = as_str(r, 1);
+                 a.import_seq = as_ll(r, 2);
+                 a.effective_at = Instant{ as_ll(r, 3) };
+                 const auto kind = parse_adjustment_kind(as_str(r, 4));
+                 if (!kind) {
+                   throw std::runtime_error("stored adjustment " + a.adjustment_id
+                                            + " is malformed");
+                 }
+                 a.kind = *kind;
+                 if (const auto credits = as_opt_ll(r, 5)) {
+                   a.credits = Credits{ *credits };
+                 }
+                 a.amount_cents = as_ll(r, 6);
+                 if (const auto expires = as_opt_ll(r, 7)) {
+                   a.expires_at = Instant{ *expires };
+                 }
+                 a.refund_lot_source = as_opt_str(r, 8).value_or("");
+                 in.adjustments.push_back(std::move(a));
+               });
   return chunk;
 }
 

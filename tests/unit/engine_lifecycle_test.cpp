@@ -7,6 +7,7 @@
 #include "domain/calendar.hpp"
 #include "domain/engine.hpp"
 #include "ops/time_zones.hpp"
+#include "support/engine_text.hpp"
 
 #include <gtest/gtest.h>
 
@@ -18,43 +19,13 @@
 
 namespace billing {
 
-// Readable failure messages for the strong types (static: other test files may
-// have their own).
-static void PrintTo(const Credits& c, std::ostream* os)
-{
-  *os << c.n << " credits";
-}
-static void PrintTo(const Instant& t, std::ostream* os)
-{
-  *os << format_instant(t);
-}
-static void PrintTo(const Date& d, std::ostream* os)
-{
-  *os << format_date(d);
-}
-
 namespace {
 
 constexpr long long k_account_id = 42;
 
-Date day(const char* text)
-{
-  const auto d = parse_date(text);
-  EXPECT_TRUE(d.has_value()) << text;
-  return d.value_or(Date{});
-}
-
-Instant at(const char* text)
-{
-  const auto t = parse_instant(text);
-  EXPECT_TRUE(t.has_value()) << text;
-  return t.value_or(Instant{});
-}
-
-Credits cr(long long n)
-{
-  return Credits{ n };
-}
+using testing::at;
+using testing::cr;
+using testing::day;
 
 Plan make_plan(const char* id,
                long long included,

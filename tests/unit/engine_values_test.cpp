@@ -5,6 +5,7 @@
 // Every expected figure is worked out by hand in the comments.
 #include "domain/calendar.hpp"
 #include "domain/engine.hpp"
+#include "support/engine_text.hpp"
 
 #include <gtest/gtest.h>
 
@@ -15,35 +16,13 @@
 
 namespace billing {
 
-// Readable failure messages for the strong types (static: other test files may
-// have their own).
-static void PrintTo(const Credits& c, std::ostream* os)
-{
-  *os << c.n << " credits";
-}
-
 namespace {
 
 constexpr long long k_account_id = 42;
 
-Date day(const char* text)
-{
-  const auto d = parse_date(text);
-  EXPECT_TRUE(d.has_value()) << text;
-  return d.value_or(Date{});
-}
-
-Instant at(const char* text)
-{
-  const auto t = parse_instant(text);
-  EXPECT_TRUE(t.has_value()) << text;
-  return t.value_or(Instant{});
-}
-
-Credits cr(long long n)
-{
-  return Credits{ n };
-}
+using testing::at;
+using testing::cr;
+using testing::day;
 
 // A monthly plan in USD.
 Plan make_plan(long long included, long long price_cents, std::optional<long long> cap)
