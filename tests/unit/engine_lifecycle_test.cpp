@@ -7,7 +7,7 @@
 #include "domain/calendar.hpp"
 #include "domain/engine.hpp"
 #include "ops/time_zones.hpp"
-#include "support/engine_text.hpp"
+#include "support/engine_support.hpp"
 
 #include <gtest/gtest.h>
 
@@ -21,58 +21,22 @@ namespace billing {
 
 namespace {
 
-constexpr long long k_account_id = 42;
-
 using testing::at;
+using testing::buy;
 using testing::cr;
 using testing::day;
+using testing::Facts;
+using testing::k_account_id;
+using testing::make_settings;
+using testing::plan_of;
+using testing::use;
 
 Plan make_plan(const char* id,
                long long included,
                std::optional<long long> cap = std::nullopt,
                long long price_per_1000 = 1500)
 {
-  Plan plan;
-  plan.plan_id = id;
-  plan.cycle = Cycle::monthly;
-  plan.included_credits = cr(included);
-  plan.price_cents = 1000;
-  plan.credit_price_cents_per_1000 = price_per_1000;
-  plan.currency = "USD";
-  if (cap) {
-    plan.rollover_cap = cr(*cap);
-  }
-  return plan;
-}
-
-AccountSettings make_settings(const char* anchor, const char* zone = nullptr)
-{
-  AccountSettings s;
-  s.account_id = k_account_id;
-  s.cycle_anchor = day(anchor);
-  if (zone != nullptr) {
-    s.zone = *find_time_zone(zone);
-  }
-  return s;
-}
-
-struct Facts
-{
-  std::vector<Purchase> purchases = {};
-  std::vector<UsageCharge> usage = {};
-  std::vector<Revocation> revocations = {};
-  std::vector<PlanChange> changes = {};
-  std::vector<Adjustment> adjustments = {};
-};
-
-UsageCharge use(const char* when, long long credits)
-{
-  return UsageCharge{ at(when), cr(credits) };
-}
-
-Purchase buy(const char* id, const char* when, long long credits)
-{
-  return Purchase{ id, at(when), cr(credits), credits };
+  return plan_of({ .id = id, .included = included, .cap = cap, .price_per_1000 = price_per_1000 });
 }
 
 PlanChange change_to(const char* id, const char* effective, Plan plan)

@@ -5,7 +5,7 @@
 #include "domain/calendar.hpp"
 #include "domain/engine.hpp"
 #include "ops/time_zones.hpp"
-#include "support/engine_text.hpp"
+#include "support/engine_support.hpp"
 #include "util/random.hpp"
 
 #include <gtest/gtest.h>
@@ -22,58 +22,27 @@ namespace billing {
 
 namespace {
 
-constexpr long long k_account_id = 42;
-
 using testing::at;
+using testing::buy;
 using testing::cr;
 using testing::day;
+using testing::Facts;
+using testing::k_account_id;
+using testing::make_settings;
+using testing::plan_of;
+using testing::use;
 
 Plan make_plan(long long included,
                std::optional<long long> cap = std::nullopt,
                Cycle cycle = Cycle::monthly)
 {
-  Plan plan;
-  plan.plan_id = "p";
-  plan.cycle = cycle;
-  plan.included_credits = cr(included);
-  plan.price_cents = 1000;
-  plan.credit_price_cents_per_1000 = 1500;
-  plan.currency = "USD";
-  if (cap) {
-    plan.rollover_cap = cr(*cap);
-  }
-  return plan;
+  return plan_of({ .included = included, .cap = cap, .cycle = cycle });
 }
 
-AccountSettings make_settings(const char* anchor)
-{
-  AccountSettings s;
-  s.account_id = k_account_id;
-  s.cycle_anchor = day(anchor);
-  return s;
-}
-
-// Default member initializers let tests name only the facts they use.
-struct DayFacts
-{
-  std::vector<Purchase> purchases = {};
-  std::vector<UsageCharge> usage = {};
-  std::vector<Revocation> revocations = {};
-  // Only the property test draws these; the cases of SPEC 14 and 15 by hand
-  // are in engine_lifecycle_test.cpp (Sim keeps one plan and anchor).
-  std::vector<PlanChange> changes = {};
-  std::vector<Adjustment> adjustments = {};
-};
-
-UsageCharge use(const char* when, long long credits)
-{
-  return UsageCharge{ at(when), cr(credits) };
-}
-
-Purchase buy(const char* id, const char* when, long long credits)
-{
-  return Purchase{ id, at(when), cr(credits), credits };
-}
+// Only the property test draws changes and adjustments; the cases of SPEC 14
+// and 15 by hand are in engine_lifecycle_test.cpp (Sim keeps one plan and
+// anchor).
+using DayFacts = Facts;
 
 const Lot* find_lot(const AccountState& state, std::string_view source)
 {

@@ -5,7 +5,7 @@
 // Every expected figure is worked out by hand in the comments.
 #include "domain/calendar.hpp"
 #include "domain/engine.hpp"
-#include "support/engine_text.hpp"
+#include "support/engine_support.hpp"
 
 #include <gtest/gtest.h>
 
@@ -18,45 +18,19 @@ namespace billing {
 
 namespace {
 
-constexpr long long k_account_id = 42;
-
 using testing::at;
+using testing::buy;
 using testing::cr;
 using testing::day;
+using testing::Facts;
+using testing::k_account_id;
+using testing::plan_of;
+using testing::use;
 
 // A monthly plan in USD.
 Plan make_plan(long long included, long long price_cents, std::optional<long long> cap)
 {
-  Plan plan;
-  plan.plan_id = "p";
-  plan.cycle = Cycle::monthly;
-  plan.included_credits = cr(included);
-  plan.price_cents = price_cents;
-  plan.credit_price_cents_per_1000 = 1500;
-  plan.currency = "USD";
-  if (cap) {
-    plan.rollover_cap = cr(*cap);
-  }
-  return plan;
-}
-
-struct Facts
-{
-  std::vector<Purchase> purchases = {};
-  std::vector<UsageCharge> usage = {};
-  std::vector<Revocation> revocations = {};
-  std::vector<PlanChange> changes = {};
-  std::vector<Adjustment> adjustments = {};
-};
-
-UsageCharge use(const char* when, long long credits)
-{
-  return UsageCharge{ at(when), cr(credits) };
-}
-
-Purchase buy(const char* id, const char* when, long long credits, long long amount_cents)
-{
-  return Purchase{ id, at(when), cr(credits), amount_cents };
+  return plan_of({ .included = included, .cap = cap, .price_cents = price_cents });
 }
 
 Adjustment adjustment(const char* id, long long seq, const char* when, AdjustmentKind kind)
