@@ -4,7 +4,29 @@
 using namespace billing;
 
 class MigrateTest : public billing::testing::BackendTest
-{};
+{
+protected:
+  // The database as migrations 1..version left it, recorded in
+  // schema_version: where an upgrade test starts. Migration version + 1 must
+  // exist (it is the one under test).
+  void install_version(int version)
+  {
+    const auto all = migrations_for(db->backend());
+    ASSERT_GT(all.size(), static_cast<std::size_t>(version));
+    for (int v = 1; v <= version + 1; ++v) {
+      ASSERT_EQ(all[static_cast<std::size_t>(v - 1)].version, v);
+    }
+    for (int v = 1; v <= version; ++v) {
+      const Migration& m = all[static_cast<std::size_t>(v - 1)];
+      for (const std::string& statement : m.statements) {
+        db->exec(statement);
+      }
+      const long long number = v;
+      db->sql() << "INSERT INTO schema_version VALUES (:v, :n, 0)", soci::use(number),
+        soci::use(m.name);
+    }
+  }
+};
 
 TEST_P(MigrateTest, FreshDatabaseReachesLatestVersion)
 {
@@ -51,13 +73,7 @@ TEST_P(MigrateTest, DefaultRateCardIsSeeded)
 TEST_P(MigrateTest, Version2KeepsEveryRowOfAVersion1Database)
 {
   // A version-1 database with a row in each table version 2 rebuilds.
-  const auto all = migrations_for(db->backend());
-  ASSERT_GE(all.size(), 2u);
-  ASSERT_EQ(all[0].version, 1);
-  for (const std::string& statement : all[0].statements) {
-    db->exec(statement);
-  }
-  db->exec("INSERT INTO schema_version VALUES (1, '001_init.sql', 0)");
+  ASSERT_NO_FATAL_FAILURE(install_version(1));
   db->exec("INSERT INTO account_state VALUES (9000, '2026-11-01', 5, 3, 0, 1)");
   db->exec("INSERT INTO lots VALUES (9000, 1, 'plan', 'cycle:0', 50, 40, 0, 10, '2026-11-01')");
   db->exec("INSERT INTO ledger (idempotency_key, account_id, business_date, kind, at_us, "
@@ -97,17 +113,7 @@ TEST_P(MigrateTest, Version3KeepsEveryRowOfAVersion2Database)
 {
   // A version-2 database with accounts and their books: each becomes a UTC
   // account whose first date is its anchor.
-  const auto all = migrations_for(db->backend());
-  ASSERT_GE(all.size(), 3u);
-  ASSERT_EQ(all[1].version, 2);
-  ASSERT_EQ(all[2].version, 3);
-  for (int v = 0; v < 2; ++v) {
-    for (const std::string& statement : all[static_cast<std::size_t>(v)].statements) {
-      db->exec(statement);
-    }
-  }
-  db->exec("INSERT INTO schema_version VALUES (1, '001_init.sql', 0)");
-  db->exec("INSERT INTO schema_version VALUES (2, '002_clustered_layout.sql', 0)");
+  ASSERT_NO_FATAL_FAILURE(install_version(2));
   db->exec("INSERT INTO plans VALUES ('P', 'Plan', 'monthly', 10, 100, 1000, 'USD', NULL)");
   db->exec("INSERT INTO accounts VALUES (7, 'P', '2026-10-31', 1, 5, 10, 2, 'card declined')");
   db->exec("INSERT INTO accounts VALUES (8, 'P', '2026-11-01', 0, 0, 0, 1, NULL)");
@@ -140,20 +146,7 @@ TEST_P(MigrateTest, Version3KeepsEveryRowOfAVersion2Database)
 TEST_P(MigrateTest, Version4KeepsEveryDayAndGivesClosedDatesTheirFigures)
 {
   // A version-3 database with two dates, one closed, with books.
-  const auto all = migrations_for(db->backend());
-  ASSERT_GE(all.size(), 4u);
-  ASSERT_EQ(all[3].version, 4);
-  for (int v = 0; v < 3; ++v) {
-    for (const std::string& statement : all[static_cast<std::size_t>(v)].statements) {
-      db->exec(statement);
-    }
-  }
-  for (int v = 1; v <= 3; ++v) {
-    const long long version = v;
-    const std::string name = all[static_cast<std::size_t>(v - 1)].name;
-    db->sql() << "INSERT INTO schema_version VALUES (:v, :n, 0)", soci::use(version),
-      soci::use(name);
-  }
+  ASSERT_NO_FATAL_FAILURE(install_version(3));
   db->exec("INSERT INTO business_days VALUES ('2026-11-01', 'complete', 1, 2, 2, 5, 40)");
   db->exec("INSERT INTO business_days VALUES ('2026-11-02', 'running', 3, NULL, 0, 0, 0)");
   for (const char* row : { "('2026-11-01', 7, 100, 0, 0, 0, 30, 12, 0, 58, 0, 1, 4, 0)",
@@ -179,18 +172,7 @@ TEST_P(MigrateTest, Version4KeepsEveryDayAndGivesClosedDatesTheirFigures)
 TEST_P(MigrateTest, Version5KeepsEveryRowAndAddsTheLifecycleTables)
 {
   // A version-4 database with an account, its state and a closed date.
-  const auto all = migrations_for(db->backend());
-  ASSERT_GE(all.size(), 5u);
-  ASSERT_EQ(all[4].version, 5);
-  for (int v = 0; v < 4; ++v) {
-    for (const std::string& statement : all[static_cast<std::size_t>(v)].statements) {
-      db->exec(statement);
-    }
-    const long long version = v + 1;
-    const std::string name = all[static_cast<std::size_t>(v)].name;
-    db->sql() << "INSERT INTO schema_version VALUES (:v, :n, 0)", soci::use(version),
-      soci::use(name);
-  }
+  ASSERT_NO_FATAL_FAILURE(install_version(4));
   db->exec("INSERT INTO plans VALUES ('P', 'Plan', 'monthly', 10, 100, 1000, 'USD', NULL)");
   db->exec("INSERT INTO accounts VALUES (7, 'P', '2026-10-31', 1, 5, 10, 2, NULL, 'UTC', "
            "'2026-10-31')");
