@@ -586,27 +586,23 @@ void write_chunk(Database& db,
     ids.push_back(in.settings.account_id);
   }
   const long long end_us = start_of(date.next()).us;
-  {
-    Prepared p = (db.sql().prepare << "UPDATE purchases SET applied_date = :day WHERE "
-                                      "applied_date IS NULL AND purchased_us < :end_us AND "
-                                      "account_id IN ("
-                                        + placeholders(ids.size()) + ")");
+  // The chunk's pending rows of `table` before the end of the date (by
+  // `time_column`) were applied by this date.
+  const auto mark_applied = [&](std::string_view table, std::string_view time_column) {
+    Prepared p =
+      (db.sql().prepare << "UPDATE " + std::string(table)
+                             + " SET applied_date = :day WHERE applied_date IS NULL AND "
+                             + std::string(time_column) + " < :end_us AND account_id IN ("
+                             + placeholders(ids.size()) + ")");
     p, soci::use(day), soci::use(end_us);
     for (const long long& id : ids) {
       p, soci::use(id);
     }
     soci::statement(p).execute(true);
-  }
+  };
+  mark_applied("purchases", "purchased_us");
   if (any_change) {
-    Prepared p = (db.sql().prepare << "UPDATE plan_changes SET applied_date = :day WHERE "
-                                      "applied_date IS NULL AND effective_us < :end_us AND "
-                                      "account_id IN ("
-                                        + placeholders(ids.size()) + ")");
-    p, soci::use(day), soci::use(end_us);
-    for (const long long& id : ids) {
-      p, soci::use(id);
-    }
-    soci::statement(p).execute(true);
+    mark_applied("plan_changes", "effective_us");
   }
   // Adjustments are rare (support's corrections): one update each, with
   // what took effect.

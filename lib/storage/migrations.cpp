@@ -3,6 +3,7 @@
 #include "domain/calendar.hpp"
 #include "domain/rating.hpp"
 #include "ops/clock.hpp"
+#include "storage/usage_store.hpp"
 #include "util/errors.hpp"
 
 #include <algorithm>
@@ -49,18 +50,8 @@ bool table_exists(Database& db, const std::string& table)
   return query_ll(db, std::string(db.dialect().table_count_query()), table) > 0;
 }
 
-std::string joined(const std::vector<std::string>& statuses)
-{
-  std::string out;
-  for (const std::string& status : statuses) {
-    out += out.empty() ? "" : ",";
-    out += status;
-  }
-  return out;
-}
-
-// Writes RateCard::defaults() into an empty rate_card table, in the text
-// forms load_rate_card() reads (statuses joined by ','). A table that holds
+// Writes RateCard::defaults() into an empty rate_card table (store_rate_rule:
+// the text forms load_rate_card() reads). A table that holds
 // rows keeps them: databases migrated before the seed moved here hold these
 // very rows, written by 001_init.sql. Every rule is effective from
 // 1970-01-01, which `billing import rates` reads SPEC 18's 0001-01-01 as;
@@ -73,17 +64,7 @@ void seed_default_rate_card(Database& db)
   }
   const RateCard card = RateCard::defaults();
   for (const RateRule& rule : card.rules()) {
-    const std::string channel(to_string(rule.channel));
-    const std::string effective_from = format_date(rule.effective_from);
-    const std::string basis(to_string(rule.basis));
-    const std::string charged = joined(rule.charged_statuses);
-    const std::string free = joined(rule.free_statuses);
-    db.sql() << "INSERT INTO rate_card (channel, effective_from, basis, unit_size, min_units, "
-                "credits_per_unit, charged_statuses, free_statuses) VALUES (:channel, :from, "
-                ":basis, :unit_size, :min_units, :credits_per_unit, :charged, :free)",
-      soci::use(channel), soci::use(effective_from), soci::use(basis), soci::use(rule.unit_size),
-      soci::use(rule.min_units), soci::use(rule.credits_per_unit), soci::use(charged),
-      soci::use(free);
+    store_rate_rule(db, rule);
   }
   tx.commit();
 }

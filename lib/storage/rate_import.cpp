@@ -11,6 +11,7 @@
 #include "storage/usage_store.hpp"
 #include "util/errors.hpp"
 #include "util/files.hpp"
+#include "util/text.hpp"
 
 #include <algorithm>
 #include <fstream>
@@ -24,16 +25,6 @@
 namespace billing {
 
 namespace {
-
-std::string joined(const std::vector<std::string>& statuses, std::string_view separator)
-{
-  std::string out;
-  for (const std::string& status : statuses) {
-    out += out.empty() ? "" : separator;
-    out += status;
-  }
-  return out;
-}
 
 std::vector<std::string> sorted(std::vector<std::string> list)
 {
@@ -71,21 +62,6 @@ std::optional<std::string> first_difference(const RateRule& stored, const RateRu
                    "'" + joined(row.free_statuses, ";") + "'");
   }
   return std::nullopt;
-}
-
-void insert_rule(Database& db, const RateRule& rule)
-{
-  const std::string channel(to_string(rule.channel));
-  const std::string effective_from = format_date(rule.effective_from);
-  const std::string basis(to_string(rule.basis));
-  const std::string charged = joined(rule.charged_statuses, ",");
-  const std::string free = joined(rule.free_statuses, ",");
-  db.sql() << "INSERT INTO rate_card (channel, effective_from, basis, unit_size, min_units, "
-              "credits_per_unit, charged_statuses, free_statuses) VALUES (:channel, :from, "
-              ":basis, :unit_size, :min_units, :credits_per_unit, :charged, :free)",
-    soci::use(channel), soci::use(effective_from), soci::use(basis), soci::use(rule.unit_size),
-    soci::use(rule.min_units), soci::use(rule.credits_per_unit), soci::use(charged),
-    soci::use(free);
 }
 
 // The next key value after `after` of a column of usage_events, by an index
@@ -258,7 +234,7 @@ ImportReport import_rates(Database& db, const std::string& path, Instant /*now*/
         continue;
       }
     }
-    insert_rule(db, row);
+    store_rate_rule(db, row);
     rules.push_back(row);
     const auto [it, fresh] = from_by_channel.emplace(row.channel, row.effective_from);
     if (!fresh) {

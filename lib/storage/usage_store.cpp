@@ -393,6 +393,21 @@ RateCard load_rate_card(Database& db)
   return RateCard(std::move(rules));
 }
 
+void store_rate_rule(Database& db, const RateRule& rule)
+{
+  const std::string channel(to_string(rule.channel));
+  const std::string effective_from = format_date(rule.effective_from);
+  const std::string basis(to_string(rule.basis));
+  const std::string charged = joined(rule.charged_statuses, ",");
+  const std::string free = joined(rule.free_statuses, ",");
+  db.sql() << "INSERT INTO rate_card (channel, effective_from, basis, unit_size, min_units, "
+              "credits_per_unit, charged_statuses, free_statuses) VALUES (:channel, :from, "
+              ":basis, :unit_size, :min_units, :credits_per_unit, :charged, :free)",
+    soci::use(channel), soci::use(effective_from), soci::use(basis), soci::use(rule.unit_size),
+    soci::use(rule.min_units), soci::use(rule.credits_per_unit), soci::use(charged),
+    soci::use(free);
+}
+
 IngestReport ingest_usage_file(Database& db,
                                const std::string& path,
                                Instant now,

@@ -31,6 +31,10 @@ struct IngestReport
 // The rate card stored in the database.
 RateCard load_rate_card(Database& db);
 
+// Stores one rule in the text forms load_rate_card() reads (statuses joined
+// by ','). Its channel and effective_from must be new (the table's key).
+void store_rate_rule(Database& db, const RateRule& rule);
+
 // Ingests one usage log. Throws InputError (exit 65) when the file cannot be
 // read or is not a usage log (no or bad header); nothing is written then.
 // `progress` (may be empty) is told the bytes read so far and the file size.

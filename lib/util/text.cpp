@@ -38,4 +38,14 @@ std::string valid_utf8(std::string_view text)
   return out;
 }
 
+std::string joined(const std::vector<std::string>& items, std::string_view separator)
+{
+  std::string out;
+  for (const std::string& item : items) {
+    out += out.empty() ? "" : separator;
+    out += item;
+  }
+  return out;
+}
+
 } // namespace billing

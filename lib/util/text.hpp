@@ -5,6 +5,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace billing {
 
@@ -42,5 +43,8 @@ inline IntParse parse_int64(std::string_view text, long long& out)
 // forms, surrogates and code points above U+10FFFF included) replaced by
 // U+FFFD, so whatever an input held can be stored, logged and exported.
 std::string valid_utf8(std::string_view text);
+
+// The items joined by `separator` ("a;b;c").
+std::string joined(const std::vector<std::string>& items, std::string_view separator);
 
 } // namespace billing

@@ -13,6 +13,7 @@
 #include "jobs/nightly.hpp"
 #include "ops/time_zones.hpp"
 #include "storage/imports.hpp"
+#include "support/csv_text.hpp"
 #include "util/errors.hpp"
 
 #include <string>
@@ -22,6 +23,7 @@ using namespace billing;
 namespace {
 
 using namespace std::string_literals;
+using billing::testing::csv_cell;
 using billing::testing::date;
 using billing::testing::dump;
 using billing::testing::instant;
@@ -460,26 +462,16 @@ TEST_P(LifecycleImportTest, FreeTextIsKeptByteForByteAndComparedExactly)
     }
     return s;
   }();
-  const auto cell = [](const std::string& text) {
-    std::string out = "\"";
-    for (const char c : text) {
-      out += c;
-      if (c == '"') {
-        out += '"';
-      }
-    }
-    return out + "\"";
-  };
   const std::string rows = "n,1,2026-11-03T00:00:00Z,grant,1,,,," + nul
                            + "\n"
                              "h,1,2026-11-03T00:00:00Z,grant,1,,,,"
-                           + cell(hostile)
+                           + csv_cell(hostile)
                            + "\n"
                              "e,1,2026-11-03T00:00:00Z,grant,1,,,,"
                            + emoji
                            + "\n"
                              "f,1,2026-11-03T00:00:00Z,grant,1,,,,"
-                           + cell("=HYPERLINK(\"x\")")
+                           + csv_cell("=HYPERLINK(\"x\")")
                            + "\n"
                              "s,1,2026-11-03T00:00:00Z,grant,1,,,,trailing \n"
                              "l,1,2026-11-03T00:00:00Z,grant,1,,,,\"two\r\nlines\"\n";

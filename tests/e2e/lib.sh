@@ -160,10 +160,10 @@ export_set() {
   quiet_ok billing --db "$1" export rejects --all -o "$2.rejects.csv"
 }
 
-# recon_row FILE DATE ACCOUNT: the reconciliation export row's numbers,
-# comma-joined, from opening_balance to sending_enabled (or "N rows" when the
-# file has not exactly one row for that date and account).
-recon_row() {
+# recon_values FILE DATE ACCOUNT KEY...: the KEY columns of the
+# reconciliation export row of that date and account, comma-joined (or "N
+# rows" when the file has not exactly one such row).
+recon_values() {
   python3 - "$@" <<'EOF'
 import csv, sys
 path, date, account = sys.argv[1:4]
@@ -172,8 +172,13 @@ with open(path, newline="", encoding="utf-8") as f:
 if len(rows) != 1:
     print(f"{len(rows)} rows")
 else:
-    keys = ["opening_balance", "granted", "purchased", "rolled_over", "used", "expired",
-            "revoked", "closing_balance", "overdraft", "sending_enabled"]
-    print(",".join(rows[0][k] for k in keys))
+    print(",".join(rows[0][k] for k in sys.argv[4:]))
 EOF
+}
+
+# recon_row FILE DATE ACCOUNT: the row's numbers from opening_balance to
+# sending_enabled, without adjusted (recon_values).
+recon_row() {
+  recon_values "$1" "$2" "$3" opening_balance granted purchased rolled_over used expired revoked \
+    closing_balance overdraft sending_enabled
 }

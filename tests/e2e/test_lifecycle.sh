@@ -141,15 +141,8 @@ expect_exit 0 billing export reconciliation --from 2026-10-01 --to 2026-11-24 -o
 # books DATE ACCOUNT: opening,granted,purchased,rolled_over,used,expired,
 # revoked,adjusted,closing,overdraft,sending_enabled ("N rows" unless one).
 books() {
-  python3 - recon.csv "$1" "$2" <<'PY'
-import csv, sys
-path, date, account = sys.argv[1:4]
-with open(path, newline="", encoding="utf-8") as f:
-    rows = [r for r in csv.DictReader(f) if r["business_date"] == date and r["account_id"] == account]
-keys = ["opening_balance", "granted", "purchased", "rolled_over", "used", "expired", "revoked",
-        "adjusted", "closing_balance", "overdraft", "sending_enabled"]
-print(",".join(rows[0][k] for k in keys) if len(rows) == 1 else f"{len(rows)} rows")
-PY
+  recon_values recon.csv "$1" "$2" opening_balance granted purchased rolled_over used expired \
+    revoked adjusted closing_balance overdraft sending_enabled
 }
 check() { # DATE ACCOUNT EXPECTED WHAT
   assert_eq "$3" "$(books "$1" "$2")" "$4 (account $2 on $1)"

@@ -35,21 +35,22 @@ import_as_documented() {
 # for the columns that are not 0 (sending_enabled when it is not 1), or
 # "N rows" when there is not exactly one.
 row() {
-  python3 - "$@" <<'EOF'
-import csv, sys
-path, date, account = sys.argv[1:4]
-with open(path, newline="", encoding="utf-8") as f:
-    rows = [r for r in csv.DictReader(f) if r["business_date"] == date and r["account_id"] == account]
-if len(rows) != 1:
-    print(f"{len(rows)} rows")
-    sys.exit()
-keys = ["opening_balance", "granted", "purchased", "rolled_over", "used", "expired", "revoked",
-        "adjusted", "closing_balance", "overdraft", "sending_enabled"]
-short = {"opening_balance": "opening", "closing_balance": "closing"}
-r = rows[0]
-print(" ".join(f"{short.get(k, k)}={r[k]}" for k in keys
-               if (r[k] != "1" if k == "sending_enabled" else r[k] != "0")))
-EOF
+  local keys=(opening_balance granted purchased rolled_over used expired revoked adjusted
+    closing_balance overdraft sending_enabled)
+  local values i out= v
+  values=$(recon_values "$1" "$2" "$3" "${keys[@]}")
+  if [[ $values == *rows ]]; then
+    echo "$values"
+    return
+  fi
+  IFS=, read -r -a v <<<"$values"
+  for i in "${!keys[@]}"; do
+    if [[ ${keys[i]} == sending_enabled && ${v[i]} == 1 || ${keys[i]} != sending_enabled && ${v[i]} == 0 ]]; then
+      continue
+    fi
+    out+="${out:+ }${keys[i]%_balance}=${v[i]}"
+  done
+  echo "$out"
 }
 
 expect_exit 0 billing migrate >/dev/null

@@ -25,6 +25,7 @@
 #include "ingest/csv_reader.hpp"
 #include "ingest/import_rows.hpp"
 #include "ingest/usage_line.hpp"
+#include "support/csv_text.hpp"
 
 #include <algorithm>
 #include <array>
@@ -41,6 +42,7 @@
 namespace {
 
 using namespace billing;
+using billing::testing::csv_cell;
 
 void check(bool condition)
 {
@@ -116,19 +118,6 @@ void check_split(std::string_view raw)
   check(decoded == fields);
 }
 
-// A CSV cell holding `text`: quoted, quotes doubled, so any bytes survive.
-std::string cell(std::string_view text)
-{
-  std::string out = "\"";
-  for (const char c : text) {
-    out += c;
-    if (c == '"') {
-      out += '"';
-    }
-  }
-  return out + "\"";
-}
-
 std::string join(const std::vector<std::string>& cells)
 {
   std::string out;
@@ -142,31 +131,31 @@ std::string join(const std::vector<std::string>& cells)
 // Accepted rows written back as CSV, in their format's column order.
 std::string csv_of(const PlanRow& r)
 {
-  return join({ cell(r.plan_id),
-                cell(r.name),
+  return join({ csv_cell(r.plan_id),
+                csv_cell(r.name),
                 std::string(to_string(r.cycle)),
                 std::to_string(r.included_credits.n),
                 std::to_string(r.price_cents),
                 std::to_string(r.credit_price_cents_per_1000),
-                cell(r.currency),
+                csv_cell(r.currency),
                 r.rollover_cap ? std::to_string(r.rollover_cap->n) : std::string() });
 }
 
 std::string csv_of(const AccountRow& r)
 {
   return join({ std::to_string(r.account_id),
-                cell(r.plan_id),
+                csv_cell(r.plan_id),
                 format_date(r.cycle_anchor),
                 r.auto_recharge ? "1" : "0",
                 std::to_string(r.recharge_threshold.n),
                 std::to_string(r.recharge_credits.n),
                 std::to_string(r.max_recharges_per_day),
-                cell(r.time_zone) });
+                csv_cell(r.time_zone) });
 }
 
 std::string csv_of(const PurchaseRow& r)
 {
-  return join({ cell(r.purchase_id),
+  return join({ csv_cell(r.purchase_id),
                 std::to_string(r.account_id),
                 format_instant(r.purchased_at),
                 std::to_string(r.credits.n),
@@ -175,10 +164,10 @@ std::string csv_of(const PurchaseRow& r)
 
 std::string csv_of(const PaymentResultRow& r)
 {
-  return join({ cell(r.idempotency_key),
+  return join({ csv_cell(r.idempotency_key),
                 std::string(to_string(r.status)),
-                cell(r.provider_ref),
-                cell(r.failure_reason.value_or("")) });
+                csv_cell(r.provider_ref),
+                csv_cell(r.failure_reason.value_or("")) });
 }
 
 std::string statuses_of(const std::vector<std::string>& list)
@@ -188,7 +177,7 @@ std::string statuses_of(const std::vector<std::string>& list)
     out += out.empty() ? "" : ";";
     out += status;
   }
-  return cell(out);
+  return csv_cell(out);
 }
 
 std::string csv_of(const RateRule& r)
@@ -204,24 +193,24 @@ std::string csv_of(const RateRule& r)
 
 std::string csv_of(const ChangeRow& r)
 {
-  return join({ cell(r.change_id),
+  return join({ csv_cell(r.change_id),
                 std::to_string(r.account_id),
                 format_date(r.effective_date),
                 std::string(to_string(r.action)),
-                cell(r.plan_id) });
+                csv_cell(r.plan_id) });
 }
 
 std::string csv_of(const AdjustmentRow& r)
 {
-  return join({ cell(r.adjustment_id),
+  return join({ csv_cell(r.adjustment_id),
                 std::to_string(r.account_id),
                 format_instant(r.effective_at),
                 std::string(to_string(r.kind)),
                 r.credits ? std::to_string(r.credits->n) : std::string(),
                 std::to_string(r.amount_cents),
-                cell(r.purchase_id),
+                csv_cell(r.purchase_id),
                 r.expires_at ? format_instant(*r.expires_at) : std::string(),
-                cell(r.reason) });
+                csv_cell(r.reason) });
 }
 
 bool in_bounds(long long v, long long low, long long high)

@@ -6,6 +6,7 @@
 #include "domain/calendar.hpp"
 #include "domain/limits.hpp"
 #include "ingest/import_rows.hpp"
+#include "support/csv_text.hpp"
 
 #include <gtest/gtest.h>
 
@@ -19,6 +20,7 @@ namespace {
 
 using namespace std::string_literals;
 using R = ImportReason;
+using testing::csv_cell;
 
 const std::string k_plan_header =
   "plan_id,name,cycle,included_credits,price_cents,credit_price_cents_per_1000,currency,"
@@ -51,20 +53,6 @@ ImportHeader header_of(const ImportFormat& format, const std::string& text)
     std::abort();
   }
   return std::get<ImportHeader>(header);
-}
-
-// A CSV cell holding `text` (quotes doubled), for values with commas,
-// quotes or line breaks.
-std::string quoted_cell(const std::string& text)
-{
-  std::string out = "\"";
-  for (const char c : text) {
-    out += c;
-    if (c == '"') {
-      out += '"';
-    }
-  }
-  return out + "\"";
 }
 
 Instant at(const char* text)
@@ -210,7 +198,7 @@ TEST(ImportRowsTest, PlanRowsAreReadExactly)
       "SMALL,Small plan,annual,0,0,0,EUR,",
       { "SMALL", "Small plan", Cycle::annual, Credits{ 0 }, 0, 0, "EUR", std::nullopt } },
     { "SQL and quotes in the name are text",
-      "Q," + quoted_cell(hostile_name) + ",monthly,1,2,3,USD,",
+      "Q," + csv_cell(hostile_name) + ",monthly,1,2,3,USD,",
       { "Q", hostile_name, Cycle::monthly, Credits{ 1 }, 2, 3, "USD", std::nullopt } },
     { "a NUL byte in the name is kept",
       "N,a\0b,monthly,1,2,3,USD,"s,
@@ -557,7 +545,7 @@ TEST(ImportRowsTest, PaymentResultRowsAreReadExactly)
       { "recharge:1:2026-11-01:1", PaymentOutcome::failed, "ch_1", "card_declined" } },
     { "no provider_ref", "k,failed,,", { "k", PaymentOutcome::failed, "", std::nullopt } },
     { "quotes, backslashes and SQL are text",
-      "k," + std::string("failed,") + quoted_cell(hostile) + "," + quoted_cell(hostile),
+      "k," + std::string("failed,") + csv_cell(hostile) + "," + csv_cell(hostile),
       { "k", PaymentOutcome::failed, hostile, hostile } },
     { "a NUL byte is kept",
       "k,failed,a\0b,c\0d"s,
@@ -964,7 +952,7 @@ TEST(ImportRowsTest, AdjustmentRowsAreReadExactly)
                  std::nullopt,
                  "") },
     { "quotes, SQL and formulas in the reason are text",
-      "g,1,2026-11-03T10:00:00Z,grant,1,,,," + quoted_cell(hostile),
+      "g,1,2026-11-03T10:00:00Z,grant,1,,,," + csv_cell(hostile),
       adjustment("g", 1, "2026-11-03T10:00:00Z", K::grant, 1, 0, "", std::nullopt, hostile) },
     { "a NUL and a line break in the reason",
       "g,1,2026-11-03T10:00:00Z,grant,1,,,,\"a\0b\r\nc\""s,
