@@ -114,7 +114,7 @@ private:
   void apply_purchase(const Purchase& p, Late late);
   void apply_adjustment(const Adjustment& a, Late late);
   void apply_usage(const UsageCharge& u, Instant t);
-  void charge(Credits credits, Instant t);
+  void charge(Credits credits, Instant t, std::vector<LotTake>& took);
   long long leave(std::size_t index, Credits credits, Leave how);
   void apply_auto_recharge();
   bool is_dormant(bool cancelled_at_start, bool lots_at_start) const;
@@ -153,6 +153,8 @@ private:
   std::size_t m_next_change = 0;      // next change to apply
   std::size_t m_usage_applied = 0;
   Credits m_usage_total;
+  std::vector<LotTake> m_usage_took; // the date's usage, all events
+  Credits m_overdraft_paid;          // by the lot add_lot made last
   long long m_entry_count = 0;
 };
 
@@ -616,9 +618,11 @@ void DayCloser::apply_adjustment(const Adjustment& a, Late late)
     }
     case AdjustmentKind::debit: {
       took = *a.credits;
-      charge(took, t);
+      std::vector<LotTake> lots_took;
+      charge(took, t, lots_took);
       m_out.summary.adjusted -= took;
       add_entry(EntryKind::debit, t, negated(took), 0, late);
+      m_out.entries.back().took = std::move(lots_took);
       break;
     }
     case AdjustmentKind::refund: {
@@ -644,18 +648,20 @@ void DayCloser::apply_adjustment(const Adjustment& a, Late late)
 // 00:00); what they cannot cover becomes overdraft (SPEC 6).
 void DayCloser::apply_usage(const UsageCharge& u, Instant t)
 {
-  charge(u.credits, t);
+  charge(u.credits, t, m_usage_took);
   m_out.summary.used += u.credits;
   ++m_out.summary.usage_events;
   // One usage entry per account-date, booked with the last event applied.
   if (++m_usage_applied == m_in.usage.size()) {
     add_entry(EntryKind::usage, t, negated(m_usage_total), 0, Late::no);
+    m_out.entries.back().took = std::move(m_usage_took);
   }
 }
 
 // Takes credits from the lots usable at t in burn-down order; the rest
-// becomes overdraft (usage and debits alike).
-void DayCloser::charge(Credits credits, Instant t)
+// becomes overdraft (usage and debits alike). Adds what it took to `took`,
+// one take per lot.
+void DayCloser::charge(Credits credits, Instant t, std::vector<LotTake>& took)
 {
   Credits left = credits;
   for (const std::size_t index : m_burn_order) {
@@ -667,8 +673,15 @@ void DayCloser::charge(Credits credits, Instant t)
       continue;
     }
     const Credits take = std::min(left, lot.remaining);
+    const long long seq = lot.seq;
     leave(index, take, Leave::used);
     left -= take;
+    const auto same_lot = [seq](const LotTake& x) { return x.lot_seq == seq; };
+    if (const auto it = std::find_if(took.begin(), took.end(), same_lot); it != took.end()) {
+      it->credits += take;
+    } else {
+      took.push_back(LotTake{ .lot_seq = seq, .credits = take });
+    }
   }
   m_out.state.overdraft += left;
 }
@@ -760,6 +773,7 @@ std::size_t DayCloser::add_lot(Lot lot, PaysOverdraft pays)
   // made (SPEC 13.6, 17). A lot of 0 credits has nothing that could carry its
   // value: all of it is breakage now.
   m_out.state.overdraft -= pay;
+  m_overdraft_paid = pay;
   leave(index, pay, Leave::used);
   if (m_lots[index].granted.n == 0) {
     const long long all = m_lots[index].value_cents;
@@ -815,15 +829,24 @@ long long DayCloser::leave(std::size_t index, Credits credits, Leave how)
   return released;
 }
 
+// A lot-making entry (grant, purchase, recharge, bonus) follows its
+// add_lot() and carries the overdraft that lot paid off.
 void DayCloser::add_entry(EntryKind kind, Instant at, Credits credits, long long lot_seq, Late late)
 {
+  const bool makes_lot = kind == EntryKind::grant || kind == EntryKind::purchase
+                         || kind == EntryKind::recharge || kind == EntryKind::bonus;
   m_out.entries.push_back(
     LedgerEntry{ .idempotency_key = m_key_prefix + std::to_string(++m_entry_count),
                  .kind = kind,
                  .at = at,
                  .credits = credits,
                  .lot_seq = lot_seq,
-                 .late = late == Late::yes });
+                 .late = late == Late::yes,
+                 .took = {},
+                 .overdraft_paid = makes_lot ? m_overdraft_paid : Credits{} });
+  if (makes_lot) {
+    m_overdraft_paid = Credits{};
+  }
 }
 
 } // namespace

@@ -245,6 +245,15 @@ enum class EntryKind
 
 std::string_view to_string(EntryKind k);
 
+// Credits a usage or debit entry took from one lot (SPEC 17's explain).
+struct LotTake
+{
+  long long lot_seq = 0;
+  Credits credits;
+
+  bool operator==(const LotTake&) const = default;
+};
+
 struct LedgerEntry
 {
   // Deterministic and unique across the database:
@@ -258,6 +267,12 @@ struct LedgerEntry
   Credits credits;       // signed effect on the balance (rollover_in/out: +/-)
   long long lot_seq = 0; // the lot concerned; 0 for usage
   bool late = false;
+  // usage and debit: the lots the credits came from, in the order taken, one
+  // take per lot (the rest went into overdraft). Empty for other kinds.
+  std::vector<LotTake> took;
+  // grant, purchase, recharge, bonus: the new lot's credits that paid
+  // overdraft off at its creation (SPEC 13.6).
+  Credits overdraft_paid;
 };
 
 struct RechargeRequest

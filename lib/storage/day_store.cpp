@@ -2,6 +2,7 @@
 
 #include "domain/calendar.hpp"
 #include "ops/time_zones.hpp"
+#include "storage/lot_text.hpp"
 #include "util/assert.hpp"
 
 #include <algorithm>
@@ -66,6 +67,8 @@ Lot read_lot(const soci::row& r, size_t first)
   lot.remaining = Credits{ as_ll(r, first + 4) };
   lot.valid_from = Instant{ as_ll(r, first + 5) };
   lot.expires_at = Instant{ as_ll(r, first + 6) };
+  lot.value_cents = as_ll(r, first + 7);
+  lot.released_cents = as_ll(r, first + 8);
   return lot;
 }
 
@@ -269,7 +272,7 @@ DayChunk load_chunk_at(Database& db,
     };
   for_each_row(
     "SELECT account_id, lot_seq, kind, source, granted, remaining, valid_from_us, "
-    "expires_at_us FROM lots WHERE remaining > 0 AND",
+    "expires_at_us, value_cents, released_cents FROM lots WHERE remaining > 0 AND",
     {},
     [](AccountDayInput& in, const soci::row& r) { in.state.lots.push_back(read_lot(r, 1)); });
   for_each_row("SELECT account_id, purchase_id, purchased_us, credits, amount_cents FROM "
@@ -408,14 +411,20 @@ void write_chunk(Database& db,
   const std::string day = format_date(date);
   // New rows are plain inserts (a bulk load on MySQL); rows that exist are
   // upserts, which only change what the night changed.
-  const std::string lots_head = "INSERT INTO lots (account_id, lot_seq, kind, source, granted, "
-                                "remaining, valid_from_us, expires_at_us, created_date)";
+  const std::string lots_head =
+    "INSERT INTO lots (account_id, lot_seq, kind, source, granted, remaining, valid_from_us, "
+    "expires_at_us, created_date, value_cents, released_cents)";
   MultiRowInsert new_lots(db, lots_head);
-  MultiRowInsert lots(db, lots_head, db.upsert_tail({ "account_id", "lot_seq" }, { "remaining" }));
+  MultiRowInsert lots(
+    db, lots_head, db.upsert_tail({ "account_id", "lot_seq" }, { "remaining", "released_cents" }));
   MultiRowInsert ledger(
     db,
     "INSERT INTO ledger (idempotency_key, account_id, business_date, kind, at_us, credits, "
-    "lot_seq, late)");
+    "lot_seq, late, took, overdraft_paid)");
+  MultiRowInsert movements(db,
+                           "INSERT INTO lot_movements (business_date, account_id, lot_seq, "
+                           "opening, created, used, expired, revoked, rolled_out, closing, "
+                           "released_cents)");
   const std::string state_head =
     "INSERT INTO account_state (account_id, state_date, overdraft, next_lot_seq, "
     "last_cycle_index, sending_enabled, plan_id, cycle_anchor, cancelled)";
@@ -434,7 +443,9 @@ void write_chunk(Database& db,
   MultiRowInsert recon(db,
                        "INSERT INTO reconciliation (business_date, account_id, opening, "
                        "granted, purchased, rolled_over, used, expired, revoked, adjusted, "
-                       "closing, overdraft, sending_enabled, usage_events, late_events)");
+                       "closing, overdraft, sending_enabled, usage_events, late_events, "
+                       "opening_deferred_cents, sold_cents, usage_cents, breakage_cents, "
+                       "revoked_cents, closing_deferred_cents)");
   MultiRowInsert sending(
     db, "INSERT INTO sending_changes (account_id, business_date, enabled, reason)");
   MultiRowInsert payments(db,
@@ -468,7 +479,23 @@ void write_chunk(Database& db,
         .value(lot.remaining.n)
         .value(lot.valid_from.us)
         .value(lot.expires_at.us)
-        .value(day);
+        .value(day)
+        .value(lot.value_cents)
+        .value(lot.released_cents);
+    }
+    for (const LotMovement& m : out.lot_movements) {
+      movements.row()
+        .value(day)
+        .value(account)
+        .value(m.lot_seq)
+        .value(m.opening.n)
+        .value(m.created.n)
+        .value(m.used.n)
+        .value(m.expired.n)
+        .value(m.revoked.n)
+        .value(m.rolled_out.n)
+        .value(m.closing.n)
+        .value(m.released_cents);
     }
     for (const LedgerEntry& e : out.entries) {
       ledger.row()
@@ -480,6 +507,12 @@ void write_chunk(Database& db,
         .value(e.credits.n)
         .value(e.lot_seq)
         .value(e.late ? 1LL : 0LL);
+      if (e.took.empty()) {
+        ledger.null();
+      } else {
+        ledger.value(format_lot_takes(e.took));
+      }
+      ledger.value(e.overdraft_paid.n);
     }
     MultiRowInsert& state_row = (chunk.has_state[i] ? state : new_state);
     state_row.row()
@@ -514,7 +547,13 @@ void write_chunk(Database& db,
         .value(s.overdraft.n)
         .value(s.sending_enabled ? 1LL : 0LL)
         .value(s.usage_events)
-        .value(s.late_events);
+        .value(s.late_events)
+        .value(out.values.opening_deferred_cents)
+        .value(out.values.sold_cents)
+        .value(out.values.usage_cents)
+        .value(out.values.breakage_cents)
+        .value(out.values.revoked_cents)
+        .value(out.values.closing_deferred_cents);
     }
     // A new account's first status is recorded too, so every account's
     // sending state has a dated reason.
@@ -558,6 +597,7 @@ void write_chunk(Database& db,
   new_lots.flush();
   lots.flush();
   ledger.flush();
+  movements.flush();
   new_state.flush();
   state.flush();
   recon.flush();
@@ -686,6 +726,103 @@ void mark_day_started(Database& db, Date date, Instant now)
     soci::use(day), soci::use(now.us);
 }
 
+namespace {
+
+// SPEC 17's revenue rows of `day`: the reconciliation's values summed per
+// currency (an account's currency is its plan's; a change cannot move it),
+// from the first date that made a lot in the currency on. A currency whose
+// accounts have no row on `day` (dormant) keeps its row, all 0 but the
+// deferred carried. Dates the value books do not cover (closed before schema
+// 6) get none.
+void write_revenue(Database& db, const std::string& day)
+{
+  if (query_ll(db, "SELECT COUNT(*) FROM value_books WHERE after_date >= :d", day) > 0) {
+    return;
+  }
+  struct Sums
+  {
+    long long opening = 0;
+    long long sold = 0;
+    long long usage = 0;
+    long long breakage = 0;
+    long long revoked = 0;
+    long long closing = 0;
+  };
+  std::map<std::string, Sums> by_currency;
+  {
+    soci::rowset<soci::row> rows =
+      (db.sql().prepare
+         << "SELECT p.currency, SUM(r.opening_deferred_cents), SUM(r.sold_cents), "
+            "SUM(r.usage_cents), SUM(r.breakage_cents), SUM(r.revoked_cents), "
+            "SUM(r.closing_deferred_cents) FROM reconciliation r JOIN accounts a ON "
+            "a.account_id = r.account_id JOIN plans p ON p.plan_id = a.plan_id WHERE "
+            "r.business_date = :d GROUP BY p.currency",
+       soci::use(day));
+    for (const auto& r : rows) {
+      by_currency[as_str(r, 0)] = Sums{ .opening = as_ll(r, 1),
+                                        .sold = as_ll(r, 2),
+                                        .usage = as_ll(r, 3),
+                                        .breakage = as_ll(r, 4),
+                                        .revoked = as_ll(r, 5),
+                                        .closing = as_ll(r, 6) };
+    }
+  }
+  // The currencies that have rows already, with the latest closing.
+  std::map<std::string, long long> before;
+  {
+    soci::rowset<soci::row> rows =
+      (db.sql().prepare << "SELECT v.currency, v.closing_deferred_cents FROM revenue v WHERE "
+                           "v.business_date = (SELECT MAX(w.business_date) FROM revenue w "
+                           "WHERE w.currency = v.currency AND w.business_date < :d)",
+       soci::use(day));
+    for (const auto& r : rows) {
+      before[as_str(r, 0)] = as_ll(r, 1);
+    }
+  }
+  // A currency seen for the first time starts on the date that made a lot
+  // in it (a lot of 0 value too).
+  std::map<std::string, bool> made_lot;
+  if (std::any_of(by_currency.begin(), by_currency.end(), [&before](const auto& c) {
+        return !before.contains(c.first);
+      })) {
+    soci::rowset<soci::row> rows =
+      (db.sql().prepare << "SELECT DISTINCT p.currency FROM lot_movements m JOIN accounts a ON "
+                           "a.account_id = m.account_id JOIN plans p ON p.plan_id = a.plan_id "
+                           "WHERE m.business_date = :d AND m.created > 0",
+       soci::use(day));
+    for (const auto& r : rows) {
+      made_lot[as_str(r, 0)] = true;
+    }
+  }
+  for (const auto& [currency, closing] : before) {
+    if (!by_currency.contains(currency)) {
+      by_currency[currency] = Sums{ .opening = closing, .closing = closing };
+    }
+  }
+  db.sql() << "DELETE FROM revenue WHERE business_date = :d", soci::use(day);
+  MultiRowInsert revenue(db,
+                         "INSERT INTO revenue (business_date, currency, opening_deferred_cents, "
+                         "sold_cents, usage_cents, breakage_cents, revoked_cents, "
+                         "closing_deferred_cents)");
+  for (const auto& [currency, v] : by_currency) {
+    if (!before.contains(currency) && !made_lot.contains(currency)) {
+      continue;
+    }
+    revenue.row()
+      .value(day)
+      .value(currency)
+      .value(v.opening)
+      .value(v.sold)
+      .value(v.usage)
+      .value(v.breakage)
+      .value(v.revoked)
+      .value(v.closing);
+  }
+  revenue.flush();
+}
+
+} // namespace
+
 void complete_day(Database& db, Date date, Instant now)
 {
   // The date's figures, read along the keys of its reconciliation and
@@ -729,6 +866,7 @@ void complete_day(Database& db, Date date, Instant now)
     soci::use(now.us), soci::use(accounts), soci::use(usage_events), soci::use(used),
     soci::use(expired), soci::use(events_sms), soci::use(events_mms), soci::use(events_voice),
     soci::use(events_ringless), soci::use(day);
+  write_revenue(db, day);
 }
 
 } // namespace billing
