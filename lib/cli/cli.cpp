@@ -27,8 +27,10 @@ Commands:
   ingest FILE...                          ingest usage logs
   run [--date D | --from D1 --to D2] [--dry-run]
                                           close business dates (default: yesterday)
-  export reconciliation|charges|rejects|payments|adjustments --from D1 --to D2 [-o FILE]
+  export reconciliation|charges|rejects|payments|adjustments|lots|revenue --from D1 --to D2 [-o FILE]
                                           CSV reports
+  explain ACCOUNT --date D [--json]       an account's closed date in words: lots, facts, closing
+  report --from D1 --to D2 -o FILE.html   the close pack: credits and revenue roll-forward
   payments import FILE                    apply payment provider results
   status [--json]                         last completed date, runs, lock, rejects
   verify                                  check the books' invariants
@@ -150,7 +152,7 @@ int run_cli(int argc, const char* const* argv)
       { "migrate", cmd_migrate },   { "import", cmd_import }, { "ingest", cmd_ingest },
       { "run", cmd_run },           { "export", cmd_export }, { "payments", cmd_payments },
       { "status", cmd_status },     { "verify", cmd_verify }, { "demo", cmd_demo },
-      { "generate", cmd_generate },
+      { "generate", cmd_generate }, { "explain", cmd_explain }, { "report", cmd_report },
     };
     const std::string name = split.rest.front();
     const auto it = commands.find(name);

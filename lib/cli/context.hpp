@@ -46,6 +46,8 @@ int cmd_run(const CommandContext& ctx, const CommandArgs& args);
 int cmd_export(const CommandContext& ctx, const CommandArgs& args);
 int cmd_payments(const CommandContext& ctx, const CommandArgs& args);
 int cmd_status(const CommandContext& ctx, const CommandArgs& args);
+int cmd_explain(const CommandContext& ctx, const CommandArgs& args); // commands_explain.cpp
+int cmd_report(const CommandContext& ctx, const CommandArgs& args);  // commands_report.cpp
 int cmd_verify(const CommandContext& ctx, const CommandArgs& args);
 int cmd_demo(const CommandContext& ctx, const CommandArgs& args);
 int cmd_generate(const CommandContext& ctx, const CommandArgs& args);
