@@ -109,7 +109,7 @@ int cmd_export(const CommandContext& ctx, const CommandArgs& args)
   po::options_description options("Options");
   options.add_options()("kind",
                         po::value<std::string>()->required(),
-                        "reconciliation|charges|rejects|payments|adjustments|totals")(
+                        "reconciliation|charges|rejects|payments|adjustments|lots|revenue|totals")(
     "from", po::value<std::string>(), "first business date (rejects: ingest date)")(
     "to", po::value<std::string>(), "last business date")(
     "output,o", po::value<std::string>(), "write to FILE (atomically, mode 0640)")(
@@ -120,8 +120,8 @@ int cmd_export(const CommandContext& ctx, const CommandArgs& args)
   const auto vm =
     parse_command(ctx,
                   args,
-                  "billing export reconciliation|charges|rejects|payments|adjustments|totals "
-                  "--from D1 --to D2 [-o FILE]",
+                  "billing export reconciliation|charges|rejects|payments|adjustments|lots|revenue|"
+                  "totals --from D1 --to D2 [-o FILE]",
                   options,
                   positional);
   if (!vm) {
@@ -131,8 +131,10 @@ int cmd_export(const CommandContext& ctx, const CommandArgs& args)
   const std::string kind = (*vm)["kind"].as<std::string>();
   const auto parsed = parse_export_kind(kind);
   if (!parsed) {
-    throw UsageError("export: unknown report '" + kind
-                     + "' (reconciliation, charges, rejects, payments, adjustments or totals)");
+    throw UsageError(
+      "export: unknown report '" + kind
+      + "' (reconciliation, charges, rejects, payments, adjustments, lots, revenue or "
+        "totals)");
   }
   request.kind = *parsed;
   const bool dates_optional =

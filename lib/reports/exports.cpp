@@ -57,6 +57,12 @@ std::optional<ExportKind> parse_export_kind(std::string_view text)
   if (text == "adjustments") {
     return ExportKind::adjustments;
   }
+  if (text == "lots") {
+    return ExportKind::lots;
+  }
+  if (text == "revenue") {
+    return ExportKind::revenue;
+  }
   if (text == "totals") {
     return ExportKind::totals;
   }
@@ -128,6 +134,45 @@ long long write_export(Database& db, const ExportRequest& request, std::ostream&
       return read_adjustments(db, dates, [&](const AdjustmentExportRow& r) {
         csv.cell(r.adjustment_id).cell(r.account_id).cell(r.business_date).cell(r.kind);
         csv.cell(r.credits).cell(r.amount_cents).cell(r.reason).end_row();
+      });
+    case ExportKind::lots:
+      header(csv,
+             { "business_date",
+               "account_id",
+               "lot",
+               "kind",
+               "valid_from",
+               "expires_at",
+               "opening",
+               "created",
+               "used",
+               "expired",
+               "revoked",
+               "rolled_out",
+               "closing",
+               "value_cents",
+               "released_cents" });
+      return read_lot_movements(db, dates, [&](const LotExportRow& r) {
+        csv.cell(r.business_date).cell(r.account_id).cell(r.lot).cell(r.kind);
+        csv.cell(format_instant(r.valid_from)).cell(format_instant(r.expires_at));
+        csv.cell(r.opening).cell(r.created).cell(r.used).cell(r.expired).cell(r.revoked);
+        csv.cell(r.rolled_out).cell(r.closing).cell(r.value_cents).cell(r.released_cents);
+        csv.end_row();
+      });
+    case ExportKind::revenue:
+      header(csv,
+             { "business_date",
+               "currency",
+               "opening_deferred_cents",
+               "sold_cents",
+               "usage_cents",
+               "breakage_cents",
+               "revoked_cents",
+               "closing_deferred_cents" });
+      return read_revenue(db, dates, [&](const RevenueRow& r) {
+        csv.cell(r.business_date).cell(r.currency).cell(r.opening_deferred_cents);
+        csv.cell(r.sold_cents).cell(r.usage_cents).cell(r.breakage_cents).cell(r.revoked_cents);
+        csv.cell(r.closing_deferred_cents).end_row();
       });
     case ExportKind::totals:
       csv.cell("business_date").cell("accounts");

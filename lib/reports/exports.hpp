@@ -1,8 +1,8 @@
 // The finance exports of SPEC section 10, as CSV: reconciliation, charges,
-// rejects, payments and adjustments (SPEC 15), plus `totals`: per business date, the control totals
-// of the reconciliation and charges rows (they tie out with the sums of those
-// exports). Rows come in a fixed order (date, account, ...), so an
-// export of a closed range is byte-identical every time it is made.
+// rejects, payments, adjustments (SPEC 15), lots and revenue (SPEC 17), plus `totals`: per business
+// date, the control totals of the reconciliation and charges rows (they tie out with the sums of
+// those exports). Rows come in a fixed order (date, account, ...), so an export of a closed range
+// is byte-identical every time it is made.
 #pragma once
 
 #include "domain/types.hpp"
@@ -21,6 +21,8 @@ enum class ExportKind
   rejects,
   payments,
   adjustments, // SPEC 15
+  lots,        // SPEC 17
+  revenue,     // SPEC 17
   totals
 };
 

@@ -1,6 +1,7 @@
 #include "storage/export_store.hpp"
 
 #include "domain/calendar.hpp"
+#include "storage/lot_text.hpp"
 #include "util/sha256.hpp"
 
 #include <map>
@@ -312,6 +313,80 @@ long long read_totals(Database& db, const DateRange& dates, const RowSink<Totals
                     figures.events,
                     figures.credits,
                     figures.platform_credits });
+  });
+}
+
+long long read_lot_movements(Database& db,
+                             const DateRange& dates,
+                             const RowSink<LotExportRow>& sink,
+                             long long page_rows)
+{
+  long long n = 0;
+  for (const std::string& date : dates_in(db, "lot_movements", "business_date", dates)) {
+    // One date in pages along the key (account, lot); each movement finds
+    // its lot by the lots key.
+    long long after_account = 0;
+    long long after_seq = 0;
+    for (long long got = page_rows; got == page_rows;) {
+      got = 0;
+      Prepared p = (db.sql().prepare
+                    << "SELECT m.account_id, m.lot_seq, l.kind, l.source, l.valid_from_us, "
+                       "l.expires_at_us, m.opening, m.created, m.used, m.expired, m.revoked, "
+                       "m.rolled_out, m.closing, l.value_cents, m.released_cents FROM "
+                       "lot_movements m JOIN lots l ON l.account_id = m.account_id AND "
+                       "l.lot_seq = m.lot_seq WHERE m.business_date = :d AND (m.account_id > "
+                       ":a1 OR (m.account_id = :a2 AND m.lot_seq > :s)) ORDER BY m.account_id, "
+                       "m.lot_seq LIMIT :page");
+      p, soci::use(date), soci::use(after_account), soci::use(after_account), soci::use(after_seq),
+        soci::use(page_rows);
+      n += stream(p, [&](const soci::row& r) {
+        const long long account = as_ll(r, 0);
+        const auto kind = parse_lot_kind(as_str(r, 2));
+        if (!kind) {
+          throw std::runtime_error("stored lot has an unknown kind");
+        }
+        const Instant valid_from{ as_ll(r, 4) };
+        sink(LotExportRow{ .business_date = date,
+                           .account_id = account,
+                           .lot = lot_name(account, *kind, as_str(r, 3), valid_from),
+                           .kind = std::string(to_string(*kind)),
+                           .valid_from = valid_from,
+                           .expires_at = Instant{ as_ll(r, 5) },
+                           .opening = as_ll(r, 6),
+                           .created = as_ll(r, 7),
+                           .used = as_ll(r, 8),
+                           .expired = as_ll(r, 9),
+                           .revoked = as_ll(r, 10),
+                           .rolled_out = as_ll(r, 11),
+                           .closing = as_ll(r, 12),
+                           .value_cents = as_ll(r, 13),
+                           .released_cents = as_ll(r, 14) });
+        after_account = account;
+        after_seq = as_ll(r, 1);
+        ++got;
+      });
+    }
+  }
+  return n;
+}
+
+long long read_revenue(Database& db, const DateRange& dates, const RowSink<RevenueRow>& sink)
+{
+  const RangeFilter range("business_date", dates);
+  Prepared p = (db.sql().prepare << "SELECT business_date, currency, opening_deferred_cents, "
+                                    "sold_cents, usage_cents, breakage_cents, revoked_cents, "
+                                    "closing_deferred_cents FROM revenue WHERE 1 = 1"
+                                      + range.sql() + " ORDER BY business_date, currency");
+  range.bind(p);
+  return stream(p, [&](const soci::row& r) {
+    sink(RevenueRow{ as_str(r, 0),
+                     as_str(r, 1),
+                     as_ll(r, 2),
+                     as_ll(r, 3),
+                     as_ll(r, 4),
+                     as_ll(r, 5),
+                     as_ll(r, 6),
+                     as_ll(r, 7) });
   });
 }
 

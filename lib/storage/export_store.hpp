@@ -83,6 +83,39 @@ struct AdjustmentExportRow
   std::string reason;
 };
 
+// SPEC 17's lots export: a lot's movements on a date, with the lot.
+struct LotExportRow
+{
+  std::string business_date;
+  long long account_id = 0;
+  std::string lot; // lot_name()
+  std::string kind;
+  Instant valid_from;
+  Instant expires_at; // as made (a plan lot closed early keeps it)
+  long long opening = 0;
+  long long created = 0;
+  long long used = 0;
+  long long expired = 0;
+  long long revoked = 0;
+  long long rolled_out = 0;
+  long long closing = 0;
+  long long value_cents = 0;
+  long long released_cents = 0;
+};
+
+// SPEC 17's revenue export: one closed date and currency.
+struct RevenueRow
+{
+  std::string business_date;
+  std::string currency;
+  long long opening_deferred_cents = 0;
+  long long sold_cents = 0;
+  long long usage_cents = 0;
+  long long breakage_cents = 0;
+  long long revoked_cents = 0;
+  long long closing_deferred_cents = 0;
+};
+
 // Per business date: the sums of its reconciliation rows and charges rows.
 struct TotalsRow
 {
@@ -133,5 +166,12 @@ long long read_adjustments(Database& db,
                            const DateRange& dates,
                            const RowSink<AdjustmentExportRow>& sink);
 long long read_totals(Database& db, const DateRange& dates, const RowSink<TotalsRow>& sink);
+// Lot movements by business date, account and lot.
+long long read_lot_movements(Database& db,
+                             const DateRange& dates,
+                             const RowSink<LotExportRow>& sink,
+                             long long page_rows = k_export_page_rows);
+// Revenue rows by business date and currency.
+long long read_revenue(Database& db, const DateRange& dates, const RowSink<RevenueRow>& sink);
 
 } // namespace billing

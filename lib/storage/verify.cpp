@@ -3,6 +3,8 @@
 #include "domain/calendar.hpp"
 #include "storage/day_store.hpp"
 
+#include <algorithm>
+#include <array>
 #include <map>
 #include <set>
 #include <unordered_map>
@@ -141,7 +143,23 @@ void check_conservation(Database& db, VerifyReport& report)
 // and closing of D = opening of the account's next row (D+1, or a later date
 // after dormant dates, SPEC 14). Memory: one date's accounts plus each account's last
 // closing.
-void check_dates(Database& db, VerifyReport& report, const std::optional<Date>& last)
+// SPEC 17's values as the reconciliation holds them: per account its
+// deferred value at the end of its last row (rows of dates the value books
+// cover), and per date and currency the sums the revenue row must equal.
+struct ValueWalk
+{
+  std::optional<std::string> books_after; // value_books.after_date
+  std::unordered_map<long long, std::string> currency_of;
+  std::unordered_map<long long, long long> last_deferred;
+  std::map<std::pair<std::string, std::string>, std::array<long long, 6>> sums; // date, currency
+
+  bool covers(const std::string& date) const { return !books_after || date > *books_after; }
+};
+
+void check_dates(Database& db,
+                 VerifyReport& report,
+                 const std::optional<Date>& last,
+                 ValueWalk& values)
 {
   std::set<std::string> dates;
   for (const auto& d : leading_key_values(db, "reconciliation", "business_date")) {
@@ -166,6 +184,7 @@ void check_dates(Database& db, VerifyReport& report, const std::optional<Date>& 
   Check charges_used(report, "charges = reconciliation used");
   Check continuity(report, "closing of D = opening of the account's next row");
   Check adjusted_applied(report, "adjusted = the grants minus debits applied that date");
+  Check value_continuity(report, "closing deferred value of D = opening of the account's next row");
   std::unordered_map<long long, long long> last_closing;
   for (const std::string& date : dates) {
     struct Credits
@@ -208,15 +227,33 @@ void check_dates(Database& db, VerifyReport& report, const std::optional<Date>& 
       }
     }
     soci::rowset<soci::row> rows =
-      (db.sql().prepare << "SELECT account_id, opening, closing, used, adjusted FROM "
-                           "reconciliation WHERE business_date = :d ORDER BY account_id",
+      (db.sql().prepare << "SELECT account_id, opening, closing, used, adjusted, "
+                           "opening_deferred_cents, sold_cents, usage_cents, breakage_cents, "
+                           "revoked_cents, closing_deferred_cents FROM reconciliation WHERE "
+                           "business_date = :d ORDER BY account_id",
        soci::use(date));
+    const bool valued = values.covers(date);
     for (const auto& r : rows) {
       const long long account_id = as_ll(r, 0);
       const long long opening = as_ll(r, 1);
       const long long closing = as_ll(r, 2);
       const long long used = as_ll(r, 3);
       const long long adjusted = as_ll(r, 4);
+      if (valued) {
+        const long long opening_deferred = as_ll(r, 5);
+        const auto [prev, first] = values.last_deferred.try_emplace(account_id, opening_deferred);
+        if (!first && prev->second != opening_deferred) {
+          value_continuity.breach({ { "business_date", date },
+                                    { "account_id", str(account_id) },
+                                    { "opening_deferred_cents", str(opening_deferred) },
+                                    { "prev_closing_deferred_cents", str(prev->second) } });
+        }
+        prev->second = as_ll(r, 10);
+        auto& sum = values.sums[{ date, values.currency_of[account_id] }];
+        for (size_t i = 0; i < sum.size(); ++i) {
+          sum[i] += as_ll(r, 5 + i);
+        }
+      }
       const auto adjustment = adjustments.find(account_id);
       const long long applied = adjustment == adjustments.end() ? 0 : adjustment->second;
       if (adjustment != adjustments.end()) {
@@ -281,6 +318,128 @@ void check_dates(Database& db, VerifyReport& report, const std::optional<Date>& 
   charges_used.finish();
   continuity.finish();
   adjusted_applied.finish();
+  value_continuity.finish();
+}
+
+// SPEC 11, 17: every lot's released value follows the floor rule; per
+// account the lots' deferred value is what its last row closed with; every
+// revenue row ties out, carries to the next date and equals the
+// reconciliation's values of its date and currency; per currency, all value
+// sold = released (usage + breakage + revoked) + deferred.
+void check_values(Database& db, VerifyReport& report, const ValueWalk& values, bool books_settled)
+{
+  std::unordered_map<long long, long long> deferred_of; // account -> lots' deferred
+  {
+    Check floor_rule(report,
+                     "lot values follow the floor rule (released = value x left / granted)");
+    soci::rowset<soci::row> rows = db.sql().prepare
+                                   << "SELECT account_id, lot_seq, granted, remaining, "
+                                      "value_cents, released_cents FROM lots";
+    for (const auto& r : rows) {
+      const long long account_id = as_ll(r, 0);
+      const long long granted = as_ll(r, 2);
+      const long long remaining = as_ll(r, 3);
+      const long long value = as_ll(r, 4);
+      const long long released = as_ll(r, 5);
+      const long long expected =
+        granted <= 0
+          ? value
+          : static_cast<long long>(static_cast<__int128>(value) * (granted - remaining) / granted);
+      if (released != expected || value < 0) {
+        floor_rule.breach({ { "account_id", str(account_id) },
+                            { "lot_seq", str(as_ll(r, 1)) },
+                            { "value_cents", str(value) },
+                            { "released_cents", str(released) },
+                            { "expected", str(expected) } });
+      }
+      deferred_of[account_id] += value - released;
+    }
+  }
+  if (books_settled) {
+    Check account_deferred(report, "an account's lots hold the deferred value of its last row");
+    for (const auto& [account_id, deferred] : values.last_deferred) {
+      const auto it = deferred_of.find(account_id);
+      const long long held = it == deferred_of.end() ? 0 : it->second;
+      if (held != deferred) {
+        account_deferred.breach({ { "account_id", str(account_id) },
+                                  { "closing_deferred_cents", str(deferred) },
+                                  { "lots_deferred_cents", str(held) } });
+      }
+    }
+  }
+  Check ties(report, "revenue rows tie out, and closing of D = opening of the next date");
+  Check sums(report, "revenue = the reconciliation's values per date and currency");
+  Check conserved(report, "value conserved per currency: sold = released + deferred");
+  std::map<std::string, long long> last_closing;  // currency -> closing of its last row
+  std::map<std::string, long long> first_opening; // currency -> opening of its first row
+  std::map<std::string, long long> net;           // sold - released over the rows
+  std::set<std::pair<std::string, std::string>> rows_seen;
+  soci::rowset<soci::row> rows = db.sql().prepare
+                                 << "SELECT business_date, currency, opening_deferred_cents, "
+                                    "sold_cents, usage_cents, breakage_cents, revoked_cents, "
+                                    "closing_deferred_cents FROM revenue ORDER BY business_date, "
+                                    "currency";
+  for (const auto& r : rows) {
+    const std::string date = as_str(r, 0);
+    const std::string currency = as_str(r, 1);
+    std::array<long long, 6> v{};
+    for (size_t i = 0; i < v.size(); ++i) {
+      v[i] = as_ll(r, 2 + i);
+    }
+    const auto [opening, sold, usage, breakage, revoked, closing] = v;
+    if (closing != opening + sold - usage - breakage - revoked) {
+      ties.breach({ { "business_date", date },
+                    { "currency", currency },
+                    { "opening_deferred_cents", str(opening) },
+                    { "closing_deferred_cents", str(closing) } });
+    }
+    const auto [prev, first] = last_closing.try_emplace(currency, closing);
+    if (first) {
+      first_opening[currency] = opening;
+    } else {
+      if (prev->second != opening) {
+        ties.breach({ { "business_date", date },
+                      { "currency", currency },
+                      { "opening_deferred_cents", str(opening) },
+                      { "prev_closing_deferred_cents", str(prev->second) } });
+      }
+      prev->second = closing;
+    }
+    net[currency] += sold - usage - breakage - revoked;
+    const auto it = values.sums.find({ date, currency });
+    const std::array<long long, 6> zero_but_carried{ opening, 0, 0, 0, 0, closing };
+    if ((it == values.sums.end() ? zero_but_carried : it->second) != v) {
+      sums.breach({ { "business_date", date }, { "currency", currency } });
+    }
+    rows_seen.insert({ date, currency });
+  }
+  for (const auto& [key, sum] : values.sums) {
+    if (!rows_seen.contains(key)
+        && std::any_of(sum.begin(), sum.end(), [](long long x) { return x != 0; })) {
+      sums.breach(
+        { { "business_date", key.first }, { "currency", key.second }, { "row", "none" } });
+    }
+  }
+  if (books_settled) {
+    std::map<std::string, long long> deferred; // currency -> lots' deferred
+    for (const auto& [account_id, cents] : deferred_of) {
+      if (cents != 0) {
+        const auto c = values.currency_of.find(account_id);
+        deferred[c == values.currency_of.end() ? std::string("?") : c->second] += cents;
+      }
+    }
+    for (const auto& [currency, closing] : last_closing) {
+      deferred.try_emplace(currency, 0);
+    }
+    for (const auto& [currency, held] : deferred) {
+      const long long booked = first_opening[currency] + net[currency];
+      if (held != booked) {
+        conserved.breach({ { "currency", currency },
+                           { "opening_plus_sold_minus_released_cents", str(booked) },
+                           { "lots_deferred_cents", str(held) } });
+      }
+    }
+  }
 }
 
 } // namespace
@@ -323,7 +482,31 @@ VerifyReport verify_books(Database& db)
     "reconciliation rows tie out",
     "SELECT business_date, account_id, opening, closing FROM reconciliation WHERE closing <> "
     "opening + granted + purchased + adjusted - used - expired - revoked");
-  check_dates(db, report, last);
+  check_rows(db,
+             report,
+             "reconciliation values tie out",
+             "SELECT business_date, account_id, opening_deferred_cents, closing_deferred_cents "
+             "FROM reconciliation WHERE closing_deferred_cents <> opening_deferred_cents + "
+             "sold_cents - usage_cents - breakage_cents - revoked_cents");
+  ValueWalk values;
+  {
+    soci::rowset<soci::row> rows = db.sql().prepare << "SELECT MAX(after_date) FROM value_books";
+    for (const auto& r : rows) {
+      values.books_after = as_opt_str(r, 0);
+    }
+    soci::rowset<soci::row> accounts =
+      db.sql().prepare
+      << "SELECT a.account_id, p.currency FROM accounts a JOIN plans p ON p.plan_id = a.plan_id";
+    for (const auto& r : accounts) {
+      values.currency_of[as_ll(r, 0)] = as_str(r, 1);
+    }
+  }
+  check_dates(db, report, last, values);
+  // The lots hold the state after the last row of every account only when
+  // no date is part-closed and the revenue has reached the last closed date.
+  const bool running =
+    query_ll(db, "SELECT COUNT(*) FROM business_days WHERE status <> 'complete'") > 0;
+  check_values(db, report, values, !running);
   return report;
 }
 
