@@ -206,4 +206,77 @@ TEST_P(MigrateTest, Version5KeepsEveryRowAndAddsTheLifecycleTables)
                std::exception);
 }
 
+TEST_P(MigrateTest, Version6GivesEveryLotItsValueFromItsSource)
+{
+  // A version-5 database closed up to 2026-11-01: a plan of 2,900 cents for
+  // 1,000 credits (cap 300) whose October lot had 333 used, then at the
+  // reset 300 rolled and 367 expired; a November plan lot; a purchase, a
+  // recharge and a bonus lot.
+  ASSERT_NO_FATAL_FAILURE(install_version(5));
+  db->exec("INSERT INTO plans VALUES ('P', 'Plan', 'monthly', 1000, 2900, 1500, 'USD', 300)");
+  db->exec("INSERT INTO accounts VALUES (7, 'P', '2026-10-01', 0, 0, 0, 1, NULL, 'UTC', "
+           "'2026-10-01')");
+  db->exec("INSERT INTO business_days (business_date, status, started_us, completed_us, "
+           "accounts, usage_events, credits_used) VALUES ('2026-11-01', 'complete', 1, 2, 1, 0, "
+           "0)");
+  const char* lots[] = {
+    "(7, 1, 'plan', 'plan:2026-10-01T00:00:00Z', 1000, 0, 1, 2, '2026-10-01')",
+    "(7, 2, 'rollover', 'rollover:2026-11-01T00:00:00Z', 300, 300, 2, 3, '2026-11-01')",
+    "(7, 3, 'plan', 'plan:2026-11-01T00:00:00Z', 1000, 1000, 2, 3, '2026-11-01')",
+    "(7, 4, 'purchased', 'purchase:p1', 500, 200, 1, 3, '2026-10-05')",
+    "(7, 5, 'purchased', 'recharge:2026-10-20:1', 100, 100, 1, 3, '2026-10-20')",
+    "(7, 6, 'bonus', 'bonus:a1', 10, 10, 1, 3, '2026-10-21')",
+  };
+  for (const char* row : lots) {
+    db->exec(std::string("INSERT INTO lots (account_id, lot_seq, kind, source, granted, "
+                         "remaining, valid_from_us, expires_at_us, created_date) VALUES ")
+             + row);
+  }
+  const char* entries[] = {
+    "(7, '2026-11-01', '7:2026-11-01:1', 'rollover_out', 2, -300, 1, 0)",
+    "(7, '2026-11-01', '7:2026-11-01:2', 'rollover_in', 2, 300, 2, 0)",
+    "(7, '2026-11-01', '7:2026-11-01:3', 'expire', 2, -367, 1, 0)",
+  };
+  for (const char* row : entries) {
+    db->exec(std::string("INSERT INTO ledger (account_id, business_date, idempotency_key, kind, "
+                         "at_us, credits, lot_seq, late) VALUES ")
+             + row);
+  }
+  db->exec("INSERT INTO purchases (purchase_id, account_id, purchased_us, credits, amount_cents, "
+           "imported_us, applied_date) VALUES ('p1', 7, 1, 500, 1000, 0, '2026-10-05')");
+  db->exec("INSERT INTO payment_requests (idempotency_key, account_id, business_date, lot_seq, "
+           "credits, amount_cents, currency, status) VALUES ('recharge:7:2026-10-20:1', 7, "
+           "'2026-10-20', 5, 100, 150, 'USD', 'succeeded')");
+  db->exec("INSERT INTO adjustments (adjustment_id, account_id, effective_us, kind, credits, "
+           "amount_cents, reason, import_seq, imported_us, applied_date, applied_credits) VALUES "
+           "('a1', 7, 1, 'grant', 10, 40, 'x', 1, 0, '2026-10-21', 10)");
+
+  const MigrateResult r = migrate(*db);
+  EXPECT_EQ(r.from_version, 5);
+  EXPECT_EQ(r.to_version, 6);
+  using billing::testing::dump;
+  // The roll-over lot carries floor(2900 x 633 / 1000) - floor(2900 x 333 /
+  // 1000) = 1835 - 965 = 870 (SPEC 17's worked example); the purchase has
+  // released floor(1000 x 300 / 500) = 600.
+  EXPECT_EQ(dump(*db,
+                 "SELECT lot_seq, value_cents, released_cents, start_remaining FROM lots ORDER BY "
+                 "lot_seq"),
+            "'1','2900','2900','0'\n"
+            "'2','870','0','300'\n"
+            "'3','2900','0','1000'\n"
+            "'4','1000','600','200'\n"
+            "'5','150','0','100'\n"
+            "'6','40','0','10'\n");
+  EXPECT_EQ(dump(*db, "SELECT after_date FROM value_books"), "'2026-11-01'\n");
+  EXPECT_EQ(query_ll(*db, "SELECT COUNT(*) FROM lot_movements"), 0);
+  EXPECT_EQ(query_ll(*db, "SELECT COUNT(*) FROM revenue"), 0);
+}
+
+TEST_P(MigrateTest, Version6OnANewDatabaseCoversEveryDate)
+{
+  ASSERT_NO_FATAL_FAILURE(install_version(5));
+  migrate(*db);
+  EXPECT_EQ(query_ll(*db, "SELECT COUNT(*) FROM value_books"), 0);
+}
+
 BILLING_ON_BOTH_BACKENDS(MigrateTest);
