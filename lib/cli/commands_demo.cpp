@@ -97,7 +97,7 @@ int cmd_demo(const CommandContext& ctx, const CommandArgs& args)
   out << "database: " << db->url().display() << "\n"
       << "inputs:   " << result.input_dir << "\n"
       << "exports:  " << result.exports_dir
-      << "{reconciliation,charges,rejects,payments,adjustments}.csv\n";
+      << "{reconciliation,charges,rejects,payments,adjustments,lots,revenue}.csv\n";
   char took[64];
   std::snprintf(took, sizeof took, "took %.1f s\n", seconds);
   out << took;

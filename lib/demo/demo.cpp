@@ -218,6 +218,9 @@ DemoResult run_demo(Database& db, const DemoRequest& request, const DemoObserver
   write_export_file(db, ExportKind::payments, spec.first_date, last, exports + "payments.csv");
   write_export_file(
     db, ExportKind::adjustments, spec.first_date, last, exports + "adjustments.csv");
+  // Every date the books hold values for (accounts start before the usage).
+  write_export_file(db, ExportKind::lots, spec.first_date, last, exports + "lots.csv");
+  write_export_file(db, ExportKind::revenue, spec.first_date, last, exports + "revenue.csv");
   if (!files.operator_files.empty()) {
     read_adjustment_figures(exports, result.operator_imports);
   }

@@ -25,7 +25,7 @@ assert_contains "$out" "applied 4 (exports/adjustments.csv): adjusted +400 credi
   "adjustments applied"
 assert_contains "$out" "  price change: sms from $priced_from: 2 credits a unit (was 1), 1 row in 1 file, 1 inserted, 0 rejected" \
   "price change line"
-assert_contains "$out" "exports:  $E2E_TMP/demo/exports/{reconciliation,charges,rejects,payments,adjustments}.csv"
+assert_contains "$out" "exports:  $E2E_TMP/demo/exports/{reconciliation,charges,rejects,payments,adjustments,lots,revenue}.csv"
 verify_ok "$BILLING_DB_URL" "demo"
 
 input=$E2E_TMP/demo/input
