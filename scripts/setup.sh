@@ -13,6 +13,8 @@ packages=(
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev
   mariadb-server mariadb-client sqlite3 python3 time bc faketime
+  # `billing report`'s page rendered headless (tests/e2e/test_report.sh), with a font
+  chromium fonts-dejavu-core
   # the Debian package: manual page, lintian
   help2man lintian dpkg-dev
   # checks of the operations files: systemd-analyze, promtool; formatting
