@@ -6,7 +6,11 @@
 --  - ledger gains took ("seq:credits seq:credits": the lots a usage or debit
 --    entry took its credits from, in order; NULL otherwise) and
 --    overdraft_paid (the credits of a new lot that paid overdraft off at its
---    creation).
+--    creation), and its key now leads with the date: (business_date,
+--    account_id, idempotency_key). Keyed by account first, a night wrote one
+--    page per account once an account's entries outgrew a page, so a night
+--    cost more every month (issue 18); by date, a night appends at one end.
+--    Its reader by account, `billing explain`, seeks each date.
 --  - reconciliation gains the account's values of the date (deferred at the
 --    opening and closing, sold, released as usage, breakage and revoked).
 --  - lot_movements: one row per business date and lot made that date or that
@@ -27,8 +31,30 @@
 ALTER TABLE lots ADD COLUMN IF NOT EXISTS value_cents BIGINT NOT NULL DEFAULT 0,
   ADD COLUMN IF NOT EXISTS released_cents BIGINT NOT NULL DEFAULT 0,
   ADD COLUMN IF NOT EXISTS start_remaining BIGINT NULL;
-ALTER TABLE ledger ADD COLUMN IF NOT EXISTS took TEXT NULL,
-  ADD COLUMN IF NOT EXISTS overdraft_paid BIGINT NOT NULL DEFAULT 0;
+-- Rebuilt by copy and swapped by one atomic RENAME (as 002). Run again
+-- after the swap, it copies the new table again: no night has run yet, so
+-- took and overdraft_paid hold nothing to lose.
+DROP TABLE IF EXISTS ledger_v2;
+DROP TABLE IF EXISTS ledger_v3;
+CREATE TABLE ledger_v3 (
+  business_date CHAR(10) NOT NULL,
+  account_id BIGINT NOT NULL,
+  idempotency_key VARCHAR(128) NOT NULL,
+  kind VARCHAR(16) NOT NULL,
+  at_us BIGINT NOT NULL,
+  credits BIGINT NOT NULL,
+  lot_seq BIGINT NOT NULL,
+  late BIGINT NOT NULL,
+  took TEXT NULL,
+  overdraft_paid BIGINT NOT NULL DEFAULT 0,
+  PRIMARY KEY (business_date, account_id, idempotency_key)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
+INSERT INTO ledger_v3 (business_date, account_id, idempotency_key, kind, at_us, credits, lot_seq,
+    late)
+  SELECT business_date, account_id, idempotency_key, kind, at_us, credits, lot_seq, late
+  FROM ledger;
+RENAME TABLE ledger TO ledger_v2, ledger_v3 TO ledger;
+DROP TABLE ledger_v2;
 ALTER TABLE reconciliation ADD COLUMN IF NOT EXISTS opening_deferred_cents BIGINT NOT NULL DEFAULT 0,
   ADD COLUMN IF NOT EXISTS sold_cents BIGINT NOT NULL DEFAULT 0,
   ADD COLUMN IF NOT EXISTS usage_cents BIGINT NOT NULL DEFAULT 0,
@@ -98,18 +124,17 @@ UPDATE lots JOIN (
       (pl.value_cents * (pl.granted - COALESCE(x.expired, 0))) DIV pl.granted
         - (pl.value_cents * (pl.granted - r.granted - COALESCE(x.expired, 0))) DIV pl.granted
         AS value_cents
-    FROM lots r
-    JOIN ledger i ON i.account_id = r.account_id AND i.kind = 'rollover_in'
-      AND i.lot_seq = r.lot_seq
-    JOIN ledger o ON o.account_id = i.account_id AND o.business_date = i.business_date
+    FROM ledger i
+    JOIN lots r ON r.account_id = i.account_id AND r.lot_seq = i.lot_seq
+    JOIN ledger o ON o.business_date = i.business_date AND o.account_id = i.account_id
       AND o.kind = 'rollover_out' AND o.at_us = i.at_us
     JOIN lots pl ON pl.account_id = o.account_id AND pl.lot_seq = o.lot_seq AND pl.granted > 0
-    LEFT JOIN (SELECT account_id, business_date, lot_seq, -SUM(credits) AS expired
+    LEFT JOIN (SELECT business_date, account_id, lot_seq, -SUM(credits) AS expired
                FROM ledger WHERE kind = 'expire'
-               GROUP BY account_id, business_date, lot_seq) x
-      ON x.account_id = o.account_id AND x.business_date = o.business_date
+               GROUP BY business_date, account_id, lot_seq) x
+      ON x.business_date = o.business_date AND x.account_id = o.account_id
         AND x.lot_seq = o.lot_seq
-    WHERE r.kind = 'rollover') v
+    WHERE i.kind = 'rollover_in' AND r.kind = 'rollover') v
   ON lots.account_id = v.account_id AND lots.lot_seq = v.lot_seq
   SET lots.value_cents = v.value_cents;
 UPDATE lots SET released_cents = CASE WHEN granted <= 0 THEN value_cents
