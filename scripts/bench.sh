@@ -175,6 +175,22 @@ horizon() {
       printf '%-8s %-36s %8.2f %8s\n' "$backend" "export $kind ($(($(wc -l <"$work/export.csv") - 1)) rows)" \
         "$(cat "$work/export.secs")" "$(cat "$work/export.rss")"
     done
+    # `billing explain` of one busy account (the most usage events on the
+    # last date), on the last date and on the middle one: it reads along
+    # keys, so its time should not grow with the accounts (a figure only).
+    local busy mid day q
+    q="SELECT account_id FROM reconciliation WHERE business_date = '$d' ORDER BY usage_events DESC, account_id LIMIT 1"
+    if [[ $backend == sqlite ]]; then
+      busy=$(sqlite3 "${url#sqlite:}" "$q")
+    else
+      busy=$(mysql_cli -N bench_horizon -e "$q")
+    fi
+    mid=$(date -u -d "$first + $(((nights - 1) / 2)) days" +%F)
+    for day in "$d" "$mid"; do
+      timed "$work/explain" "$bin" --db "$url" --quiet explain "$busy" --date "$day"
+      printf '%-8s %-36s %8.2f %8s\n' "$backend" "explain $busy --date $day" \
+        "$(cat "$work/explain.secs")" "$(cat "$work/explain.rss")"
+    done
   done
 }
 
