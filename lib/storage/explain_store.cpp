@@ -7,10 +7,14 @@
 #include <array>
 #include <charconv>
 #include <stdexcept>
+#include <string>
+#include <vector>
 
 namespace billing {
 
 namespace {
+
+using Prepared = soci::details::prepare_temp_type;
 
 constexpr std::array k_entry_kinds = {
   EntryKind::grant,       EntryKind::purchase, EntryKind::recharge, EntryKind::rollover_out,
@@ -114,19 +118,32 @@ void read_lots(Database& db, ExplainBooks& b)
   }
 }
 
-// The ledger of the dates (after, date]: one range of the key (account_id,
-// business_date, idempotency_key).
+// The ledger of the account's dates (after, date]: the key is (business_date,
+// account_id, idempotency_key), so one seek per date (an IN list of the
+// dates, from the account's first date on), never a range over every
+// account's entries.
 void read_entries(Database& db, ExplainBooks& b)
 {
-  const std::string after = b.value_books_after ? format_date(*b.value_books_after) : "0000-00-00";
-  const std::string day = format_date(b.date);
-  soci::rowset<soci::row> rows =
+  Date from = b.first_date;
+  if (b.value_books_after && b.value_books_after->next() > from) {
+    from = b.value_books_after->next();
+  }
+  std::vector<std::string> dates;
+  for (Date d = from; d <= b.date; d = d.next()) {
+    dates.push_back(format_date(d));
+  }
+  if (dates.empty()) {
+    return;
+  }
+  Prepared p =
     (db.sql().prepare << "SELECT business_date, idempotency_key, kind, at_us, credits, lot_seq, "
-                         "late, took, overdraft_paid FROM ledger WHERE account_id = :a AND "
-                         "business_date > :after AND business_date <= :d",
-     soci::use(b.account_id),
-     soci::use(after),
-     soci::use(day));
+                         "late, took, overdraft_paid FROM ledger WHERE business_date IN ("
+                           + placeholders(dates.size()) + ") AND account_id = :a");
+  for (const std::string& d : dates) {
+    p, soci::use(d);
+  }
+  p, soci::use(b.account_id);
+  soci::rowset<soci::row> rows(p);
   for (const auto& r : rows) {
     StoredEntry e{ .business_date = stored_date(as_str(r, 0), "ledger business_date"),
                    .n = 0,
