@@ -107,6 +107,35 @@ int current_schema_version(Database& db)
   return static_cast<int>(query_ll(db, "SELECT MAX(version) FROM schema_version"));
 }
 
+namespace {
+
+// Schema 6 gives the lots their values as they stand and starts the value
+// books after the last date completed: a date that the older program closed
+// for some accounts only (its run stopped) would be half without values. A
+// date only marked started (no account closed for it) is not closed at all.
+constexpr int k_lot_values_version = 6;
+
+void refuse_part_closed_date(Database& db)
+{
+  if (!table_exists(db, "business_days") || !table_exists(db, "account_state")) {
+    return;
+  }
+  soci::rowset<soci::row> rows =
+    db.sql().prepare << "SELECT MIN(d.business_date) FROM business_days d WHERE d.status <> "
+                        "'complete' AND EXISTS (SELECT 1 FROM account_state s WHERE "
+                        "s.state_date = d.business_date)";
+  for (const auto& r : rows) {
+    if (const auto date = as_opt_str(r, 0)) {
+      throw UsageError("the run of " + *date
+                       + " has not finished: finish it with the program that started it "
+                         "(`billing run`), then migrate (schema 6 starts the value books after "
+                         "the last completed date)");
+    }
+  }
+}
+
+} // namespace
+
 MigrateResult migrate(Database& db)
 {
   MigrateResult result;
@@ -121,6 +150,9 @@ MigrateResult migrate(Database& db)
   for (const Migration& m : migrations_for(db.backend())) {
     if (m.version <= result.from_version) {
       continue;
+    }
+    if (m.version == k_lot_values_version) {
+      refuse_part_closed_date(db);
     }
     Transaction tx(db);
     for (const std::string& statement : m.statements) {

@@ -17,8 +17,10 @@
 --    credits left (the lots export), appended along the date.
 --  - revenue: per business date and currency, the sums written when the
 --    date completes (the revenue export).
---  - value_books: the last date closed before this schema (absent on a new
---    database): values, movements and revenue exist for the dates after it.
+--  - value_books: the last date completed before this schema (absent on a
+--    new database): values, movements and revenue exist for the dates after
+--    it. `billing migrate` refuses to install this schema over a date that
+--    the older program closed for some accounts only.
 -- Existing lots get their value from their source: a purchase's or a
 -- recharge's amount, an adjustment's amount, the price of the plan in force
 -- when a plan lot was made, and for a roll-over lot the value its credits
@@ -86,7 +88,8 @@ CREATE TABLE IF NOT EXISTS value_books (
   after_date TEXT NOT NULL
 );
 INSERT INTO value_books (after_date)
-  SELECT MAX(business_date) FROM business_days HAVING MAX(business_date) IS NOT NULL;
+  SELECT MAX(business_date) FROM business_days WHERE status = 'complete'
+  HAVING MAX(business_date) IS NOT NULL;
 
 UPDATE lots SET start_remaining = remaining;
 

@@ -279,4 +279,35 @@ TEST_P(MigrateTest, Version6OnANewDatabaseCoversEveryDate)
   EXPECT_EQ(query_ll(*db, "SELECT COUNT(*) FROM value_books"), 0);
 }
 
+TEST_P(MigrateTest, Version6RefusesADateClosedForSomeAccountsOnly)
+{
+  ASSERT_NO_FATAL_FAILURE(install_version(5));
+  db->exec("INSERT INTO business_days (business_date, status, started_us, completed_us, "
+           "accounts, usage_events, credits_used) VALUES ('2026-11-02', 'running', 1, NULL, 0, "
+           "0, 0)");
+  db->exec("INSERT INTO account_state (account_id, state_date, overdraft, next_lot_seq, "
+           "last_cycle_index, sending_enabled) VALUES (7, '2026-11-02', 0, 2, 0, 1)");
+  EXPECT_THROW(migrate(*db), UsageError);
+  EXPECT_EQ(current_schema_version(*db), 5);
+  // Finished by the program that started it, the date upgrades.
+  db->exec("UPDATE business_days SET status = 'complete' WHERE business_date = '2026-11-02'");
+  EXPECT_EQ(migrate(*db).to_version, 6);
+  using billing::testing::dump;
+  EXPECT_EQ(dump(*db, "SELECT after_date FROM value_books"), "'2026-11-02'\n");
+}
+
+TEST_P(MigrateTest, Version6StartsTheValueBooksBeforeADateOnlyStarted)
+{
+  ASSERT_NO_FATAL_FAILURE(install_version(5));
+  db->exec("INSERT INTO business_days (business_date, status, started_us, completed_us, "
+           "accounts, usage_events, credits_used) VALUES ('2026-11-01', 'complete', 1, 2, 0, 0, "
+           "0)");
+  db->exec("INSERT INTO business_days (business_date, status, started_us, completed_us, "
+           "accounts, usage_events, credits_used) VALUES ('2026-11-02', 'running', 3, NULL, 0, "
+           "0, 0)");
+  EXPECT_EQ(migrate(*db).to_version, 6);
+  using billing::testing::dump;
+  EXPECT_EQ(dump(*db, "SELECT after_date FROM value_books"), "'2026-11-01'\n");
+}
+
 BILLING_ON_BOTH_BACKENDS(MigrateTest);
