@@ -168,7 +168,7 @@ horizon() {
     printf '%-8s %-36s %8.2f %8s\n' "$backend" verify "$(cat "$work/verify.secs")" "$(cat "$work/verify.rss")"
     timed "$work/status" "$bin" --db "$url" status
     printf '%-8s %-36s %8.2f %8s\n' "$backend" status "$(cat "$work/status.secs")" "$(cat "$work/status.rss")"
-    for kind in reconciliation charges payments rejects; do
+    for kind in reconciliation charges payments rejects adjustments lots revenue; do
       range=(--from "$first" --to "$d")
       [[ $kind != rejects ]] || range=() # a rejects range is of ingest dates
       timed "$work/export" "$bin" --db "$url" --quiet export "$kind" "${range[@]}" -o "$work/export.csv"
