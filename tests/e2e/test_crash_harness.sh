@@ -7,8 +7,10 @@
 # carry usage; plan changes, cancellations, grants, debits and refunds of
 # SPEC 14 and 15 inside the dates) is worked through once without
 # interruption; its exports
-# (reconciliation, charges, rejects, payments, totals) and a fingerprint of
-# the tables are the reference. Then, in chains, each on a fresh database, the
+# (reconciliation, charges, rejects, payments, totals, and SPEC 17's lots and
+# revenue), the lots' values (value_cents, released_cents), the ledger's lot
+# takes (took, overdraft_paid) and a fingerprint of the tables are the
+# reference: lot names and values must come out the same after a resume. Then, in chains, each on a fresh database, the
 # same work is done with commands killed by SIGKILL at points of their work,
 # each one followed AT ONCE by the next command: no pause, no retry. A resume
 # that exits 75 (lock held) fails the test: a dead holder must never refuse
@@ -180,6 +182,20 @@ fingerprint() {
     UNION ALL SELECT 'changes', COUNT(*), COUNT(applied_date) FROM plan_changes
     UNION ALL SELECT 'adjustments', COUNT(*), COALESCE(SUM(applied_credits), 0) FROM adjustments
     UNION ALL SELECT 'days', COUNT(*), 0 FROM business_days WHERE status = 'complete'"
+}
+
+# value_set URL NAME PREFIX TO: SPEC 17's books beyond export_set: the lots
+# and revenue exports (lot names, movements, values released per date), every
+# lot's value and release, and every ledger entry's lot takes and overdraft
+# paid, to PREFIX.<one of value_files>.
+value_files=(lots.csv revenue.csv lot-values.tsv takes.tsv)
+value_set() {
+  quiet_ok billing --db "$1" export lots --from "$first_date" --to "$4" -o "$3.lots.csv"
+  quiet_ok billing --db "$1" export revenue --from "$first_date" --to "$4" -o "$3.revenue.csv"
+  sql_on "$1" "$2" "SELECT account_id, lot_seq, value_cents, released_cents FROM lots
+    ORDER BY account_id, lot_seq" >"$3.lot-values.tsv"
+  sql_on "$1" "$2" "SELECT idempotency_key, took, overdraft_paid FROM ledger
+    ORDER BY idempotency_key" >"$3.takes.tsv"
 }
 
 # The kill driver: runs the command, reads its log lines as they come, and
@@ -391,6 +407,12 @@ check_chain() {
       fail "$4: the $kind export differs from the reference:
 $(diff "$3.$kind.csv" "$3.$4.$kind.csv" | head -n 8)"
   done
+  value_set "$1" "$2" "$3.$4" "$5"
+  for kind in "${value_files[@]}"; do
+    cmp -s "$3.$kind" "$3.$4.$kind" ||
+      fail "$4: the $kind differ from the reference:
+$(diff "$3.$kind" "$3.$4.$kind" | head -n 8)"
+  done
   assert_eq "$(cat "$3.fp")" "$(fingerprint "$1" "$2")" "$4: the tables differ from the reference"
   assert_eq 0 "$(sql_on "$1" "$2" "SELECT COUNT(*) FROM runs WHERE outcome = 'running'")" \
     "$4: a killed run is still shown running"
@@ -404,6 +426,15 @@ ref_of() {
   for kind in "${E2E_EXPORT_KINDS[@]}"; do
     [[ -n $(sed -n 2p "$1.$kind.csv") ]] || fail "the reference $1 $kind export is empty"
   done
+  value_set "$2" "$3" "$1" "$4"
+  for kind in "${value_files[@]}"; do
+    [[ -n $(sed -n 2p "$1.$kind") ]] || fail "the reference $1 $kind is empty"
+  done
+  # The workload moves value: the lots export releases some, and some of
+  # the ledger's entries took credits from lots.
+  awk -F, 'NR > 1 && $15 > 0 { n++ } END { exit !(n > 0) }' "$1.lots.csv" ||
+    fail "the reference $1 released no value"
+  grep -q $'\t[0-9]*:[0-9]' "$1.takes.tsv" || fail "the reference $1 has no lot takes"
   fingerprint "$2" "$3" >"$1.fp"
   verify_ok "$2" "the reference $1"
 }

@@ -1137,7 +1137,8 @@ GeneratedAccount generate_account(Random& rng, Random& lifecycle_rng, long long 
   const long long included_choices[] = { 0, 50, 100, 500, 1000 };
   g.plan.included_credits = cr(chance(0.7) ? included_choices[uniform(0, 4)] : uniform(1, 3000));
   g.plan.credit_price_cents_per_1000 = uniform(0, 3000);
-  g.plan.currency = "EUR";
+  // Two currencies (no draw), for the value books per currency.
+  g.plan.currency = account_id % 3 == 0 ? "USD" : "EUR";
   // No draw (the scenarios stay as they were): a price that does not divide.
   g.plan.price_cents = g.plan.included_credits.n * 29 / 10 + account_id % 13;
   if (chance(0.5)) {
@@ -1426,10 +1427,86 @@ void check_values(const GeneratedAccount& g,
   EXPECT_EQ(released, released_by_lots);
 }
 
+// The ledger's account of where credits came from and went (SPEC 6, 13.6,
+// 17's explain): a usage or debit entry's took names each lot once, with
+// what it gave; the rest of its credits went into overdraft. A lot-making
+// entry's overdraft_paid is what its new lot paid off at creation. So per
+// lot, its movement's used == what the entries took from it + the overdraft
+// it paid when made; and the overdraft moves by exactly what the entries
+// left uncovered, less what new lots paid.
+void check_takes(const AccountDayResult& r, const AccountState& before)
+{
+  std::map<long long, Credits> took_from; // lot seq -> credits the entries took
+  std::map<long long, Credits> paid_by;   // new lot seq -> overdraft it paid
+  Credits uncovered;
+  Credits paid;
+  for (const LedgerEntry& e : r.entries) {
+    const bool takes = e.kind == EntryKind::usage || e.kind == EntryKind::debit;
+    const bool makes_lot = e.kind == EntryKind::grant || e.kind == EntryKind::purchase
+                           || e.kind == EntryKind::recharge || e.kind == EntryKind::bonus;
+    EXPECT_GE(e.overdraft_paid.n, 0) << e.idempotency_key;
+    if (!makes_lot) {
+      EXPECT_EQ(e.overdraft_paid, Credits{}) << e.idempotency_key;
+    } else {
+      EXPECT_LE(e.overdraft_paid, e.credits) << e.idempotency_key;
+      EXPECT_GE(e.lot_seq, before.next_lot_seq) << e.idempotency_key << ": not a new lot";
+      EXPECT_TRUE(paid_by.emplace(e.lot_seq, e.overdraft_paid).second)
+        << e.idempotency_key << ": lot " << e.lot_seq << " made twice";
+      paid += e.overdraft_paid;
+    }
+    if (!takes) {
+      EXPECT_TRUE(e.took.empty()) << e.idempotency_key;
+      continue;
+    }
+    Credits sum;
+    std::set<long long> seqs;
+    for (const LotTake& t : e.took) {
+      EXPECT_GT(t.credits.n, 0) << e.idempotency_key;
+      EXPECT_TRUE(seqs.insert(t.lot_seq).second)
+        << e.idempotency_key << ": lot " << t.lot_seq << " taken twice";
+      took_from[t.lot_seq] += t.credits;
+      sum += t.credits;
+    }
+    const Credits charged = Credits{} - e.credits;
+    EXPECT_LE(sum, charged) << e.idempotency_key;
+    uncovered += charged - sum;
+  }
+  EXPECT_EQ(r.state.overdraft - before.overdraft, uncovered - paid);
+
+  std::set<long long> moved;
+  for (const LotMovement& m : r.lot_movements) {
+    moved.insert(m.lot_seq);
+    const auto t = took_from.find(m.lot_seq);
+    const auto p = paid_by.find(m.lot_seq);
+    const Credits from_entries = t == took_from.end() ? Credits{} : t->second;
+    const Credits at_creation = p == paid_by.end() ? Credits{} : p->second;
+    EXPECT_EQ(m.used, from_entries + at_creation) << "lot " << m.lot_seq;
+  }
+  for (const auto& [seq, credits] : took_from) {
+    EXPECT_TRUE(moved.contains(seq))
+      << "took " << credits.n << " from lot " << seq << ", which has no movement";
+  }
+  for (const auto& [seq, credits] : paid_by) {
+    EXPECT_TRUE(moved.contains(seq)) << "lot " << seq << " made without a movement";
+  }
+}
+
+// SPEC 11, 17 per currency: all value sold == released (usage + breakage +
+// revoked) + deferred, over the accounts run so far and the dates of the
+// account running.
+struct CurrencyBooks
+{
+  long long sold_cents = 0;
+  long long released_cents = 0;
+  long long deferred_cents = 0; // of the accounts run to their end
+};
+using BooksByCurrency = std::map<std::string, CurrencyBooks>;
+
 // Runs the account over all its dates, checking the invariants after each.
 std::vector<AccountDayResult> run_and_check(const GeneratedAccount& g,
                                             Random* shuffle,
-                                            LifeCounts* counts = nullptr)
+                                            LifeCounts* counts = nullptr,
+                                            BooksByCurrency* books = nullptr)
 {
   std::vector<AccountDayResult> results;
   results.reserve(g.days.size());
@@ -1665,6 +1742,23 @@ std::vector<AccountDayResult> run_and_check(const GeneratedAccount& g,
     EXPECT_EQ(cum_ledger, remaining - r.state.overdraft);
 
     check_values(g, r, state, facts, plan, &cum_sold, &cum_released);
+    check_takes(r, state);
+    long long deferred = 0;
+    for (const Lot& lot : r.state.lots) {
+      deferred += lot.value_cents - lot.released_cents;
+    }
+    if (books != nullptr) {
+      const CurrencyBooks& earlier = (*books)[r.values.currency];
+      EXPECT_EQ(earlier.sold_cents + cum_sold,
+                earlier.released_cents + cum_released + earlier.deferred_cents + deferred)
+        << r.values.currency;
+    }
+    if (books != nullptr && i + 1 == g.days.size()) {
+      CurrencyBooks& mine = (*books)[r.values.currency];
+      mine.sold_cents += cum_sold;
+      mine.released_cents += cum_released;
+      mine.deferred_cents += deferred;
+    }
 
     state = r.state;
     results.push_back(std::move(r));
@@ -1694,7 +1788,8 @@ void expect_same(const AccountDayResult& a, const AccountDayResult& b)
     const LedgerEntry& x = a.entries[i];
     const LedgerEntry& y = b.entries[i];
     EXPECT_TRUE(x.idempotency_key == y.idempotency_key && x.kind == y.kind && x.at == y.at
-                && x.credits == y.credits && x.lot_seq == y.lot_seq && x.late == y.late)
+                && x.credits == y.credits && x.lot_seq == y.lot_seq && x.late == y.late
+                && x.took == y.took && x.overdraft_paid == y.overdraft_paid)
       << x.idempotency_key;
   }
   ASSERT_EQ(a.recharges.size(), b.recharges.size());
@@ -1721,12 +1816,15 @@ TEST_P(EnginePropertyTest, BooksBalanceAndRerunsAreIdentical)
   long long recharges = 0;
   long long late = 0;
   long long value_days[5] = {}; // sold, usage, breakage, revoked, rolled over
+  long long overdraft_paid = 0; // entries whose new lot paid overdraft off
+  long long uncovered = 0;      // usage and debit entries partly into overdraft
   LifeCounts counts;
+  BooksByCurrency books;
   for (int a = 0; a < k_accounts; ++a) {
     const GeneratedAccount g = generate_account(rng, lifecycle_rng, 1000 + a);
     SCOPED_TRACE("account " + std::to_string(a) + " anchor "
                  + format_date(g.settings.cycle_anchor));
-    const auto first = run_and_check(g, nullptr, &counts);
+    const auto first = run_and_check(g, nullptr, &counts, &books);
     ASSERT_FALSE(HasFailure());
     // Same inputs, in another order: the same books.
     const auto second = run_and_check(g, &shuffle_rng);
@@ -1746,6 +1844,17 @@ TEST_P(EnginePropertyTest, BooksBalanceAndRerunsAreIdentical)
       value_days[2] += v.breakage_cents > 0 ? 1 : 0;
       value_days[3] += v.revoked_cents > 0 ? 1 : 0;
       value_days[4] += v.rolled_over_cents > 0 ? 1 : 0;
+      for (const LedgerEntry& e : first[i].entries) {
+        overdraft_paid += e.overdraft_paid.n > 0 ? 1 : 0;
+        Credits took;
+        for (const LotTake& t : e.took) {
+          took += t.credits;
+        }
+        uncovered +=
+          (e.kind == EntryKind::usage || e.kind == EntryKind::debit) && took < Credits{} - e.credits
+            ? 1
+            : 0;
+      }
     }
     ASSERT_FALSE(HasFailure());
   }
@@ -1764,6 +1873,14 @@ TEST_P(EnginePropertyTest, BooksBalanceAndRerunsAreIdentical)
   EXPECT_GT(counts.empty_refunds, 0);
   for (const long long n : value_days) {
     EXPECT_GT(n, 0);
+  }
+  EXPECT_GT(overdraft_paid, 0);
+  EXPECT_GT(uncovered, 0);
+  // Both currencies seen, each conserved over all its accounts.
+  EXPECT_EQ(books.size(), 2u);
+  for (const auto& [currency, b] : books) {
+    EXPECT_GT(b.sold_cents, 0) << currency;
+    EXPECT_EQ(b.sold_cents, b.released_cents + b.deferred_cents) << currency;
   }
   RecordProperty("changes", std::to_string(counts.changes));
   RecordProperty("dormant", std::to_string(counts.dormant));

@@ -389,6 +389,84 @@ TEST(LotValueTest, OverdraftPaidByANewLotReleasesUsageAtOnce)
   EXPECT_EQ(paid.state.lots[0].released_cents, 250);
 }
 
+// The ledger names the lots credits came from (took) and the overdraft a new
+// lot paid (overdraft_paid). A plan of 100 credits for 1,000 cents, anchored
+// on the date; at 09:00 a purchase of 50 credits for 500 cents; at 10:00 120
+// used: the plan lot (expiring first) gives 100, the purchase 20; at 11:00 a
+// debit of 40: the purchase's last 30, 10 into overdraft; at 12:00 a grant of
+// 25 credits worth 100 cents pays those 10 at once; at 13:00 5 used from it.
+// The date's usage is one entry, booked with its last event: 100 from lot 1,
+// 20 from lot 2, 5 from lot 3. Lot 3's used is 5 taken + 10 paid = 15, which
+// releases floor(100 * 15 / 25) = 60 as usage; lots 1 and 2 release all of
+// theirs: usage 1000 + 500 + 60 = 1560 of 1600 sold, 40 deferred.
+TEST(LotValueTest, LedgerNamesTheLotsCreditsCameFromAndTheOverdraftPaid)
+{
+  Account acct(make_plan(100, 1000, std::nullopt));
+  Adjustment d = adjustment("d1", 1, "2026-03-01T11:00:00Z", AdjustmentKind::debit);
+  d.credits = cr(40);
+  Adjustment g = adjustment("g1", 2, "2026-03-01T12:00:00Z", AdjustmentKind::grant);
+  g.credits = cr(25);
+  g.amount_cents = 100;
+  const AccountDayResult r =
+    acct.close("2026-03-01",
+               { .purchases = { buy("b1", "2026-03-01T09:00:00Z", 50, 500) },
+                 .usage = { use("2026-03-01T10:00:00Z", 120), use("2026-03-01T13:00:00Z", 5) },
+                 .adjustments = { d, g } });
+  ASSERT_EQ(r.entries.size(), 5u);
+  const auto took = [](std::initializer_list<std::pair<long long, long long>> takes) {
+    std::vector<LotTake> out;
+    for (const auto& [seq, credits] : takes) {
+      out.push_back(LotTake{ .lot_seq = seq, .credits = cr(credits) });
+    }
+    return out;
+  };
+  const EntryKind kinds[] = {
+    EntryKind::grant, EntryKind::purchase, EntryKind::debit, EntryKind::bonus, EntryKind::usage
+  };
+  const long long credits[] = { 100, 50, -40, 25, -125 };
+  const long long lot_seqs[] = { 1, 2, 0, 3, 0 };
+  const std::vector<LotTake> takes[] = {
+    {}, {}, took({ { 2, 30 } }), {}, took({ { 1, 100 }, { 2, 20 }, { 3, 5 } })
+  };
+  const long long paid[] = { 0, 0, 0, 10, 0 };
+  for (size_t i = 0; i < r.entries.size(); ++i) {
+    const LedgerEntry& e = r.entries[i];
+    SCOPED_TRACE(e.idempotency_key);
+    EXPECT_EQ(e.kind, kinds[i]);
+    EXPECT_EQ(e.credits, cr(credits[i]));
+    EXPECT_EQ(e.lot_seq, lot_seqs[i]);
+    EXPECT_EQ(e.took, takes[i]);
+    EXPECT_EQ(e.overdraft_paid, cr(paid[i]));
+  }
+  EXPECT_EQ(r.summary.used, cr(125));
+  EXPECT_EQ(r.summary.overdraft, cr(0));
+  EXPECT_EQ(r.values, values(0, 1600, 1560, 0, 0, 0, 40));
+  ASSERT_EQ(r.lot_movements.size(), 3u);
+  EXPECT_EQ(r.lot_movements[0], movement(1, 0, 100, 100, 0, 0, 0, 0, 1000));
+  EXPECT_EQ(r.lot_movements[1], movement(2, 0, 50, 50, 0, 0, 0, 0, 500));
+  EXPECT_EQ(r.lot_movements[2], movement(3, 0, 25, 15, 0, 0, 0, 10, 60));
+
+  // The next date: 30 used, 10 from lot 3 and 20 into overdraft; the reset
+  // is a month away, so the debt stays: the entry took 10, not 30.
+  const AccountDayResult next =
+    acct.close("2026-03-02", { .usage = { use("2026-03-02T10:00:00Z", 30) } });
+  ASSERT_EQ(next.entries.size(), 1u);
+  EXPECT_EQ(next.entries[0].took, took({ { 3, 10 } }));
+  EXPECT_EQ(next.entries[0].overdraft_paid, cr(0));
+  EXPECT_EQ(next.summary.overdraft, cr(20));
+  // The reset at 2026-04-01 00:00: the new plan lot (seq 4) pays the 20 off
+  // at once: floor(1000 * 20 / 100) = 200 usage on a date that used nothing.
+  const AccountDayResult reset = acct.close("2026-04-01");
+  ASSERT_EQ(reset.entries.size(), 1u);
+  EXPECT_EQ(reset.entries[0].kind, EntryKind::grant);
+  EXPECT_EQ(reset.entries[0].lot_seq, 4);
+  EXPECT_EQ(reset.entries[0].overdraft_paid, cr(20));
+  EXPECT_TRUE(reset.entries[0].took.empty());
+  EXPECT_EQ(reset.values, values(0, 1000, 200, 0, 0, 0, 800));
+  ASSERT_EQ(reset.lot_movements.size(), 1u);
+  EXPECT_EQ(reset.lot_movements[0], movement(4, 0, 100, 20, 0, 0, 0, 80, 200));
+}
+
 // A purchase of 0 credits has nothing to carry its value: it is sold and
 // released as breakage on the date it is made (a decision; SPEC 17 is silent).
 TEST(LotValueTest, LotOfZeroCreditsIsBreakageAtOnce)
