@@ -149,9 +149,9 @@ int run_cli(int argc, const char* const* argv)
 
     using Handler = int (*)(const CommandContext&, const CommandArgs&);
     const std::map<std::string, Handler> commands = {
-      { "migrate", cmd_migrate },   { "import", cmd_import }, { "ingest", cmd_ingest },
-      { "run", cmd_run },           { "export", cmd_export }, { "payments", cmd_payments },
-      { "status", cmd_status },     { "verify", cmd_verify }, { "demo", cmd_demo },
+      { "migrate", cmd_migrate },   { "import", cmd_import },   { "ingest", cmd_ingest },
+      { "run", cmd_run },           { "export", cmd_export },   { "payments", cmd_payments },
+      { "status", cmd_status },     { "verify", cmd_verify },   { "demo", cmd_demo },
       { "generate", cmd_generate }, { "explain", cmd_explain }, { "report", cmd_report },
     };
     const std::string name = split.rest.front();
