@@ -69,26 +69,13 @@ ReportBooks read_report_books(Database& db, Date from, Date to)
   }
   {
     const std::set<std::string> closed(books.closed_dates.begin(), books.closed_dates.end());
-    soci::rowset<soci::row> rows =
-      (db.sql().prepare << "SELECT business_date, currency, opening_deferred_cents, sold_cents, "
-                           "usage_cents, breakage_cents, revoked_cents, closing_deferred_cents "
-                           "FROM revenue WHERE business_date >= :from AND business_date <= :to "
-                           "ORDER BY business_date, currency",
-       soci::use(books.closed_dates.front()),
-       soci::use(books.closed_dates.back()));
-    for (const auto& r : rows) {
-      RevenueDaySums row{ .business_date = as_str(r, 0),
-                          .currency = as_str(r, 1),
-                          .opening_deferred_cents = as_ll(r, 2),
-                          .sold_cents = as_ll(r, 3),
-                          .usage_cents = as_ll(r, 4),
-                          .breakage_cents = as_ll(r, 5),
-                          .revoked_cents = as_ll(r, 6),
-                          .closing_deferred_cents = as_ll(r, 7) };
+    const DateRange range{ parse_date(books.closed_dates.front()),
+                           parse_date(books.closed_dates.back()) };
+    read_revenue(db, range, [&](const RevenueRow& row) {
       if (closed.contains(row.business_date)) {
-        books.revenue.push_back(std::move(row));
+        books.revenue.push_back(row);
       }
-    }
+    });
   }
   return books;
 }

@@ -9,6 +9,7 @@
 
 #include "domain/types.hpp"
 #include "storage/database.hpp"
+#include "storage/export_store.hpp"
 
 #include <optional>
 #include <string>
@@ -35,17 +36,7 @@ struct CreditDaySums
 };
 
 // One revenue row (SPEC 17): a closed date and currency, in cents.
-struct RevenueDaySums
-{
-  std::string business_date;
-  std::string currency;
-  long long opening_deferred_cents = 0;
-  long long sold_cents = 0;
-  long long usage_cents = 0;
-  long long breakage_cents = 0;
-  long long revoked_cents = 0;
-  long long closing_deferred_cents = 0;
-};
+using RevenueDaySums = RevenueRow;
 
 struct ReportBooks
 {
