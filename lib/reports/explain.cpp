@@ -626,13 +626,13 @@ void Replay::check_day()
     }
     const StoredMovement& m = *row->second;
     rows.erase(row);
-    differ(name + " lot_movements opening", m.opening, made_today ? 0 : open_left);
-    differ(name + " lot_movements created", m.created, tally.created);
-    differ(name + " lot_movements used", m.used, tally.used);
-    differ(name + " lot_movements expired", m.expired, tally.expired);
-    differ(name + " lot_movements revoked", m.revoked, tally.revoked);
-    differ(name + " lot_movements rolled_out", m.rolled_out, tally.rolled_out);
-    differ(name + " lot_movements closing", m.closing, close_left);
+    differ(name + " lot_movements opening", m.opening.n, made_today ? 0 : open_left);
+    differ(name + " lot_movements created", m.created.n, tally.created);
+    differ(name + " lot_movements used", m.used.n, tally.used);
+    differ(name + " lot_movements expired", m.expired.n, tally.expired);
+    differ(name + " lot_movements revoked", m.revoked.n, tally.revoked);
+    differ(name + " lot_movements rolled_out", m.rolled_out.n, tally.rolled_out);
+    differ(name + " lot_movements closing", m.closing.n, close_left);
     differ(name + " lot_movements released_cents", m.released_cents, released_today);
   }
   for (const auto& [seq, m] : rows) {

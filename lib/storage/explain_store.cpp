@@ -184,13 +184,13 @@ void read_day_rows(Database& db, ExplainBooks& b)
        soci::use(b.account_id));
     for (const auto& r : rows) {
       b.movements.push_back(StoredMovement{ .lot_seq = as_ll(r, 0),
-                                            .opening = as_ll(r, 1),
-                                            .created = as_ll(r, 2),
-                                            .used = as_ll(r, 3),
-                                            .expired = as_ll(r, 4),
-                                            .revoked = as_ll(r, 5),
-                                            .rolled_out = as_ll(r, 6),
-                                            .closing = as_ll(r, 7),
+                                            .opening = Credits{ as_ll(r, 1) },
+                                            .created = Credits{ as_ll(r, 2) },
+                                            .used = Credits{ as_ll(r, 3) },
+                                            .expired = Credits{ as_ll(r, 4) },
+                                            .revoked = Credits{ as_ll(r, 5) },
+                                            .rolled_out = Credits{ as_ll(r, 6) },
+                                            .closing = Credits{ as_ll(r, 7) },
                                             .released_cents = as_ll(r, 8) });
     }
   }

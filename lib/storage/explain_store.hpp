@@ -57,19 +57,8 @@ struct StoredEntry
   long long overdraft_paid = 0;
 };
 
-// One lot_movements row of the date.
-struct StoredMovement
-{
-  long long lot_seq = 0;
-  long long opening = 0;
-  long long created = 0;
-  long long used = 0;
-  long long expired = 0;
-  long long revoked = 0;
-  long long rolled_out = 0;
-  long long closing = 0;
-  long long released_cents = 0;
-};
+// One lot_movements row of the date, as the engine made it.
+using StoredMovement = LotMovement;
 
 // One reconciliation row (balances net of overdraft, SPEC 10 and 17).
 struct StoredReconciliation
