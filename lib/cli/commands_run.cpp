@@ -12,7 +12,6 @@
 #include <spdlog/spdlog.h>
 
 #include <cstdio>
-#include <sstream>
 
 namespace billing {
 
@@ -159,9 +158,9 @@ int cmd_export(const CommandContext& ctx, const CommandArgs& args)
   auto db = ctx.open_database(SchemaCheck::require_current);
   if (vm->count("output")) {
     const std::string path = (*vm)["output"].as<std::string>();
-    std::ostringstream buffer;
-    const long long rows = write_export(*db, request, buffer);
-    write_file_atomically(path, buffer.str());
+    // Streamed into the file: a year of books never sits in memory.
+    long long rows = 0;
+    write_file_atomically(path, [&](std::ostream& out) { rows = write_export(*db, request, out); });
     spdlog::info("export {}: {} rows written to {}", kind, rows, path);
   } else {
     write_export(*db, request, *ctx.out);

@@ -6,43 +6,73 @@
 
 #include <cerrno>
 #include <cstring>
+#include <fstream>
 #include <stdexcept>
 
 namespace billing {
 
-void write_file_atomically(const std::string& path, const std::string& content, mode_t mode)
+namespace {
+
+[[noreturn]] void fail(const std::string& path, const std::string& tmp, int err)
+{
+  ::unlink(tmp.c_str());
+  throw std::runtime_error("cannot write " + path + ": " + std::strerror(err));
+}
+
+} // namespace
+
+void write_file_atomically(const std::string& path,
+                           const std::function<void(std::ostream&)>& write,
+                           mode_t mode)
 {
   const std::string tmp = path + ".tmp." + std::to_string(getpid());
-  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
-  if (fd < 0) {
+  // Created with its mode first: the stream then truncates a file that was
+  // never readable by others.
+  const int created = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+  if (created < 0) {
     throw std::runtime_error("cannot write " + path + ": " + std::strerror(errno));
   }
-  const char* p = content.data();
-  size_t left = content.size();
-  while (left > 0) {
-    const ssize_t n = ::write(fd, p, left);
-    if (n < 0) {
-      if (errno == EINTR) {
-        continue;
-      }
-      const int err = errno;
-      ::close(fd);
-      ::unlink(tmp.c_str());
-      throw std::runtime_error("cannot write " + path + ": " + std::strerror(err));
-    }
-    p += n;
-    left -= static_cast<size_t>(n);
+  if (::fchmod(created, mode) != 0 || ::close(created) != 0) {
+    fail(path, tmp, errno);
   }
-  if (::fchmod(fd, mode) != 0 || ::fsync(fd) != 0 || ::close(fd) != 0) {
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    if (!out) {
+      fail(path, tmp, errno != 0 ? errno : EIO);
+    }
+    try {
+      write(out);
+    } catch (...) {
+      ::unlink(tmp.c_str());
+      throw;
+    }
+    out.flush();
+    out.close();
+    if (!out) {
+      fail(path, tmp, errno != 0 ? errno : EIO);
+    }
+  }
+  const int fd = ::open(tmp.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    fail(path, tmp, errno);
+  }
+  if (::fsync(fd) != 0) {
     const int err = errno;
-    ::unlink(tmp.c_str());
-    throw std::runtime_error("cannot write " + path + ": " + std::strerror(err));
+    ::close(fd);
+    fail(path, tmp, err);
+  }
+  if (::close(fd) != 0) {
+    fail(path, tmp, errno);
   }
   if (::rename(tmp.c_str(), path.c_str()) != 0) {
-    const int err = errno;
-    ::unlink(tmp.c_str());
-    throw std::runtime_error("cannot write " + path + ": " + std::strerror(err));
+    fail(path, tmp, errno);
   }
+}
+
+void write_file_atomically(const std::string& path, const std::string& content, mode_t mode)
+{
+  write_file_atomically(
+    path, [&content](std::ostream& out) { out << content; }, mode);
 }
 
 } // namespace billing

@@ -64,6 +64,14 @@ expect_exit 0 billing export reconciliation --from 2026-08-01 --to 2026-10-11 -o
 expect_exit 0 billing export totals --from 2026-08-01 --to 2026-10-11 -o totals.csv >/dev/null
 expect_exit 0 billing export charges --from 2026-08-01 --to 2026-10-11 -o charges.csv >/dev/null
 assert_eq 640 "$(stat -c %a recon.csv)" "export file mode"
+# Streamed into a temporary file beside it and renamed: the same bytes as to
+# stdout, and a failed export (no such folder) leaves nothing behind.
+expect_exit 0 billing export reconciliation --from 2026-08-01 --to 2026-10-11 >recon-stdout.csv
+cmp -s recon.csv recon-stdout.csv || fail "export -o differs from the export to stdout"
+expect_exit 1 billing export reconciliation --from 2026-08-01 --to 2026-10-11 -o no-such-dir/recon.csv >/dev/null
+[[ ! -e no-such-dir ]] || fail "a failed export created a folder"
+leftover=$(find . -maxdepth 1 -name 'recon.csv.tmp.*' | wc -l)
+assert_eq 0 "$leftover" "temporary export files left behind"
 python3 - <<'PY' || fail "the totals export does not tie out with the reconciliation and charges exports"
 import csv
 from collections import defaultdict
