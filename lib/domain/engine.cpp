@@ -54,17 +54,11 @@ enum class Leave
   rolled_out
 };
 
-// floor(value_cents * (granted - remaining) / granted): the value a lot has
-// released once its credits have left down to `remaining` (SPEC 17). 128-bit:
-// the product of two long longs cannot overflow it, and the quotient is at
-// most value_cents. A lot granted 0 credits has released everything.
+// The value a lot has released once its credits have left down to its
+// remaining (SPEC 17).
 long long released_target(const Lot& lot)
 {
-  if (lot.granted.n <= 0) {
-    return lot.value_cents;
-  }
-  const __int128 left = lot.granted.n - lot.remaining.n;
-  return static_cast<long long>(static_cast<__int128>(lot.value_cents) * left / lot.granted.n);
+  return released_cents_at(lot.value_cents, lot.granted, lot.remaining);
 }
 
 // The value not yet released (a lot at 0 remaining has released all of it).
@@ -961,6 +955,17 @@ Credits balance(const AccountState& state)
     total += lot.remaining;
   }
   return total - state.overdraft;
+}
+
+// 128-bit: the product of two long longs cannot overflow it, and the
+// quotient is at most value_cents.
+long long released_cents_at(long long value_cents, Credits granted, Credits remaining)
+{
+  if (granted.n <= 0) {
+    return value_cents;
+  }
+  const __int128 left = static_cast<__int128>(granted.n) - remaining.n;
+  return static_cast<long long>(static_cast<__int128>(value_cents) * left / granted.n);
 }
 
 long long recharge_amount_cents(Credits credits, long long credit_price_cents_per_1000)

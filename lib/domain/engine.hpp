@@ -383,6 +383,12 @@ struct AccountDayResult
 // state minus overdraft.
 Credits balance(const AccountState& state);
 
+// SPEC 17's floor rule: the value a lot of `granted` credits worth
+// `value_cents` has released once only `remaining` are left,
+// floor(value_cents * (granted - remaining) / granted), in 128 bits (all of
+// it for a lot granted 0 credits). REQUIRES: 0 <= remaining <= granted.
+long long released_cents_at(long long value_cents, Credits granted, Credits remaining);
+
 // amount_cents = (credits * price_per_1000 + 500) div 1000. Throws
 // std::overflow_error on overflow.
 long long recharge_amount_cents(Credits credits, long long credit_price_cents_per_1000);

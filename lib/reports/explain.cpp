@@ -13,15 +13,11 @@ namespace billing {
 
 namespace {
 
-// floor(value * (granted - remaining) / granted): what a lot has released
-// when `remaining` of its credits are left (SPEC 17), in 128 bits.
+// What a lot has released when `remaining` of its credits are left (SPEC
+// 17's floor rule).
 long long released_at(const StoredLot& lot, long long remaining)
 {
-  if (lot.granted <= 0) {
-    return lot.value_cents;
-  }
-  const __int128 left = static_cast<__int128>(lot.granted) - remaining;
-  return static_cast<long long>(static_cast<__int128>(lot.value_cents) * left / lot.granted);
+  return released_cents_at(lot.value_cents, Credits{ lot.granted }, Credits{ remaining });
 }
 
 bool makes_lot(EntryKind k)

@@ -2,12 +2,14 @@
 
 #include "domain/calendar.hpp"
 #include "ops/time_zones.hpp"
+#include "storage/export_store.hpp"
 #include "storage/lot_text.hpp"
 #include "util/assert.hpp"
 
 #include <algorithm>
 #include <limits>
 #include <map>
+#include <set>
 #include <stdexcept>
 #include <tuple>
 #include <unordered_map>
@@ -739,16 +741,7 @@ void write_revenue(Database& db, const std::string& day)
   if (query_ll(db, "SELECT COUNT(*) FROM value_books WHERE after_date >= :d", day) > 0) {
     return;
   }
-  struct Sums
-  {
-    long long opening = 0;
-    long long sold = 0;
-    long long usage = 0;
-    long long breakage = 0;
-    long long revoked = 0;
-    long long closing = 0;
-  };
-  std::map<std::string, Sums> by_currency;
+  std::map<std::string, RevenueRow> by_currency;
   {
     soci::rowset<soci::row> rows =
       (db.sql().prepare
@@ -759,12 +752,14 @@ void write_revenue(Database& db, const std::string& day)
             "r.business_date = :d GROUP BY p.currency",
        soci::use(day));
     for (const auto& r : rows) {
-      by_currency[as_str(r, 0)] = Sums{ .opening = as_ll(r, 1),
-                                        .sold = as_ll(r, 2),
-                                        .usage = as_ll(r, 3),
-                                        .breakage = as_ll(r, 4),
-                                        .revoked = as_ll(r, 5),
-                                        .closing = as_ll(r, 6) };
+      by_currency[as_str(r, 0)] = RevenueRow{ .business_date = day,
+                                              .currency = as_str(r, 0),
+                                              .opening_deferred_cents = as_ll(r, 1),
+                                              .sold_cents = as_ll(r, 2),
+                                              .usage_cents = as_ll(r, 3),
+                                              .breakage_cents = as_ll(r, 4),
+                                              .revoked_cents = as_ll(r, 5),
+                                              .closing_deferred_cents = as_ll(r, 6) };
     }
   }
   // The currencies that have rows already, with the latest closing.
@@ -781,7 +776,7 @@ void write_revenue(Database& db, const std::string& day)
   }
   // A currency seen for the first time starts on the date that made a lot
   // in it (a lot of 0 value too).
-  std::map<std::string, bool> made_lot;
+  std::set<std::string> made_lot;
   if (std::any_of(by_currency.begin(), by_currency.end(), [&before](const auto& c) {
         return !before.contains(c.first);
       })) {
@@ -791,12 +786,15 @@ void write_revenue(Database& db, const std::string& day)
                            "WHERE m.business_date = :d AND m.created > 0",
        soci::use(day));
     for (const auto& r : rows) {
-      made_lot[as_str(r, 0)] = true;
+      made_lot.insert(as_str(r, 0));
     }
   }
   for (const auto& [currency, closing] : before) {
     if (!by_currency.contains(currency)) {
-      by_currency[currency] = Sums{ .opening = closing, .closing = closing };
+      by_currency[currency] = RevenueRow{ .business_date = day,
+                                          .currency = currency,
+                                          .opening_deferred_cents = closing,
+                                          .closing_deferred_cents = closing };
     }
   }
   db.sql() << "DELETE FROM revenue WHERE business_date = :d", soci::use(day);
@@ -809,14 +807,14 @@ void write_revenue(Database& db, const std::string& day)
       continue;
     }
     revenue.row()
-      .value(day)
-      .value(currency)
-      .value(v.opening)
-      .value(v.sold)
-      .value(v.usage)
-      .value(v.breakage)
-      .value(v.revoked)
-      .value(v.closing);
+      .value(v.business_date)
+      .value(v.currency)
+      .value(v.opening_deferred_cents)
+      .value(v.sold_cents)
+      .value(v.usage_cents)
+      .value(v.breakage_cents)
+      .value(v.revoked_cents)
+      .value(v.closing_deferred_cents);
   }
   revenue.flush();
 }

@@ -2,6 +2,7 @@
 
 #include "domain/calendar.hpp"
 #include "storage/day_store.hpp"
+#include "storage/export_store.hpp"
 
 #include <algorithm>
 #include <array>
@@ -341,10 +342,7 @@ void check_values(Database& db, VerifyReport& report, const ValueWalk& values, b
       const long long remaining = as_ll(r, 3);
       const long long value = as_ll(r, 4);
       const long long released = as_ll(r, 5);
-      const long long expected =
-        granted <= 0
-          ? value
-          : static_cast<long long>(static_cast<__int128>(value) * (granted - remaining) / granted);
+      const long long expected = released_cents_at(value, Credits{ granted }, Credits{ remaining });
       if (released != expected || value < 0) {
         floor_rule.breach({ { "account_id", str(account_id) },
                             { "lot_seq", str(as_ll(r, 1)) },
@@ -374,18 +372,13 @@ void check_values(Database& db, VerifyReport& report, const ValueWalk& values, b
   std::map<std::string, long long> first_opening; // currency -> opening of its first row
   std::map<std::string, long long> net;           // sold - released over the rows
   std::set<std::pair<std::string, std::string>> rows_seen;
-  soci::rowset<soci::row> rows = db.sql().prepare
-                                 << "SELECT business_date, currency, opening_deferred_cents, "
-                                    "sold_cents, usage_cents, breakage_cents, revoked_cents, "
-                                    "closing_deferred_cents FROM revenue ORDER BY business_date, "
-                                    "currency";
-  for (const auto& r : rows) {
-    const std::string date = as_str(r, 0);
-    const std::string currency = as_str(r, 1);
-    std::array<long long, 6> v{};
-    for (size_t i = 0; i < v.size(); ++i) {
-      v[i] = as_ll(r, 2 + i);
-    }
+  read_revenue(db, DateRange{}, [&](const RevenueRow& row) {
+    const std::string& date = row.business_date;
+    const std::string& currency = row.currency;
+    const std::array<long long, 6> v{
+      row.opening_deferred_cents, row.sold_cents,    row.usage_cents,
+      row.breakage_cents,         row.revoked_cents, row.closing_deferred_cents
+    };
     const auto [opening, sold, usage, breakage, revoked, closing] = v;
     if (closing != opening + sold - usage - breakage - revoked) {
       ties.breach({ { "business_date", date },
@@ -412,7 +405,7 @@ void check_values(Database& db, VerifyReport& report, const ValueWalk& values, b
       sums.breach({ { "business_date", date }, { "currency", currency } });
     }
     rows_seen.insert({ date, currency });
-  }
+  });
   for (const auto& [key, sum] : values.sums) {
     if (!rows_seen.contains(key)
         && std::any_of(sum.begin(), sum.end(), [](long long x) { return x != 0; })) {
