@@ -555,8 +555,13 @@ while ((survived < crash_target)); do
     # some just after a date's completion begins, a few ms after the start of
     # the usage charging, or after the last date's progress line (the end of
     # the run: run log, metrics, summary).
+    # The first kill of every other chain lands just after 2026-11-19's
+    # line, so that some kill falls in the usage charging on every timing
+    # (the shares of work alone missed it on a fast run).
     r=$((RANDOM % 10))
-    if ((r == 6 || r == 7)); then
+    if ((k == 0 && chains % 2 == 1)); then
+      when="after:2026-11-19:$((RANDOM % 3))"
+    elif ((r == 6 || r == 7)); then
       when="after:complete@${ref_dates[RANDOM % ${#ref_dates[@]}]}:$((RANDOM % 3))"
     elif ((r == 8)); then
       when="after:2026-11-19:$((RANDOM % 60))"
