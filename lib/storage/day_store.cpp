@@ -250,10 +250,10 @@ DayChunk load_chunk_at(Database& db,
     return it == index.end() ? nullptr : &inputs[it->second];
   };
   const long long end_us = start_of(date.next()).us;
-  // Calls `read` with each row of `select` (a query whose WHERE ends in "AND",
-  // account_id its first column) in the chunk's range, before the end of the
-  // date by `until_column` when it is given, that is of an account of the
-  // chunk.
+  // Calls `read` with each row of `select` (a query ending in "WHERE" or in
+  // "AND", account_id its first column) in the chunk's range, before the end
+  // of the date by `until_column` when it is given, that is of an account of
+  // the chunk. The lots read are the live ones: a spent lot is in spent_lots.
   const auto for_each_row =
     [&](const std::string& select, std::string_view until_column, const auto& read) {
       std::string sql = select + range;
@@ -274,7 +274,7 @@ DayChunk load_chunk_at(Database& db,
     };
   for_each_row(
     "SELECT account_id, lot_seq, kind, source, granted, remaining, valid_from_us, "
-    "expires_at_us, value_cents, released_cents FROM lots WHERE remaining > 0 AND",
+    "expires_at_us, value_cents, released_cents FROM lots WHERE",
     {},
     [](AccountDayInput& in, const soci::row& r) { in.state.lots.push_back(read_lot(r, 1)); });
   for_each_row("SELECT account_id, purchase_id, purchased_us, credits, amount_cents FROM "
@@ -398,6 +398,34 @@ DayChunk load_chunk_at(Database& db,
   return chunk;
 }
 
+namespace {
+
+// Moves the lots of `accounts` with no credits left from lots to spent_lots
+// (SPEC 17's lots stay readable there; the engine takes nothing from them).
+// In the chunk's transaction, so a lot is in exactly one of the two tables.
+void move_spent_lots(Database& db, const std::vector<long long>& accounts)
+{
+  if (accounts.empty()) {
+    return;
+  }
+  const std::string spent =
+    " FROM lots WHERE remaining = 0 AND account_id IN (" + placeholders(accounts.size()) + ")";
+  const auto run = [&](const std::string& sql) {
+    Prepared p = (db.sql().prepare << sql);
+    for (const long long& id : accounts) {
+      p, soci::use(id);
+    }
+    soci::statement(p).execute(true);
+  };
+  const std::string columns = "account_id, lot_seq, kind, source, granted, remaining, "
+                              "valid_from_us, expires_at_us, created_date, value_cents, "
+                              "released_cents, start_remaining";
+  run("INSERT INTO spent_lots (" + columns + ") SELECT " + columns + spent);
+  run("DELETE" + spent);
+}
+
+} // namespace
+
 void write_chunk(Database& db,
                  Date date,
                  const DayChunk& chunk,
@@ -455,6 +483,9 @@ void write_chunk(Database& db,
                           "business_date, lot_seq, credits, amount_cents, currency, status)");
   bool any_revocation = false;
   bool any_change = false;
+  // Accounts with a lot whose last credit went this date: the lot moves to
+  // spent_lots below, after it is written with remaining 0.
+  std::vector<long long> spent_accounts;
   std::vector<std::pair<std::string, long long>> applied_adjustments; // id, credits
 
   for (size_t i = 0; i < inputs.size(); ++i) {
@@ -465,11 +496,13 @@ void write_chunk(Database& db,
     for (const Lot& lot : in.state.lots) {
       before.emplace(lot.seq, &lot);
     }
+    bool spent = false;
     for (const Lot& lot : out.lots_touched) {
       const auto it = before.find(lot.seq);
       if (it != before.end() && it->second->remaining == lot.remaining) {
         continue;
       }
+      spent = spent || lot.remaining.n == 0;
       // The engine numbers new lots from next_lot_seq; older ones it was given.
       (lot.seq >= in.state.next_lot_seq ? new_lots : lots)
         .row()
@@ -484,6 +517,9 @@ void write_chunk(Database& db,
         .value(day)
         .value(lot.value_cents)
         .value(lot.released_cents);
+    }
+    if (spent) {
+      spent_accounts.push_back(account);
     }
     for (const LotMovement& m : out.lot_movements) {
       movements.row()
@@ -605,6 +641,7 @@ void write_chunk(Database& db,
   recon.flush();
   sending.flush();
   payments.flush();
+  move_spent_lots(db, spent_accounts);
 
   MultiRowInsert charges(db,
                          "INSERT INTO charges (business_date, account_id, channel, "

@@ -96,7 +96,12 @@ void read_lots(Database& db, ExplainBooks& b)
   soci::rowset<soci::row> rows =
     (db.sql().prepare << "SELECT lot_seq, kind, source, granted, remaining, valid_from_us, "
                          "expires_at_us, created_date, value_cents, released_cents, "
-                         "start_remaining FROM lots WHERE account_id = :a ORDER BY lot_seq",
+                         "start_remaining FROM lots WHERE account_id = :a1 UNION ALL SELECT "
+                         "lot_seq, kind, source, granted, remaining, valid_from_us, "
+                         "expires_at_us, created_date, value_cents, released_cents, "
+                         "start_remaining FROM spent_lots WHERE account_id = :a2 ORDER BY "
+                         "lot_seq",
+     soci::use(b.account_id),
      soci::use(b.account_id));
   for (const auto& r : rows) {
     const std::string kind = as_str(r, 1);

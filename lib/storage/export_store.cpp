@@ -324,24 +324,34 @@ long long read_lot_movements(Database& db,
   long long n = 0;
   for (const std::string& date : dates_in(db, "lot_movements", "business_date", dates)) {
     // One date in pages along the key (account, lot); each movement finds
-    // its lot by the lots key.
+    // its lot by the key of lots (credits left) or of spent_lots.
     long long after_account = 0;
     long long after_seq = 0;
     for (long long got = page_rows; got == page_rows;) {
       got = 0;
       Prepared p = (db.sql().prepare
-                    << "SELECT m.account_id, m.lot_seq, l.kind, l.source, l.valid_from_us, "
-                       "l.expires_at_us, m.opening, m.created, m.used, m.expired, m.revoked, "
-                       "m.rolled_out, m.closing, l.value_cents, m.released_cents FROM "
-                       "lot_movements m JOIN lots l ON l.account_id = m.account_id AND "
-                       "l.lot_seq = m.lot_seq WHERE m.business_date = :d AND (m.account_id > "
+                    << "SELECT m.account_id, m.lot_seq, COALESCE(l.kind, s.kind), "
+                       "COALESCE(l.source, s.source), COALESCE(l.valid_from_us, "
+                       "s.valid_from_us), COALESCE(l.expires_at_us, s.expires_at_us), "
+                       "m.opening, m.created, m.used, m.expired, m.revoked, m.rolled_out, "
+                       "m.closing, COALESCE(l.value_cents, s.value_cents), m.released_cents "
+                       "FROM lot_movements m LEFT JOIN lots l ON l.account_id = m.account_id "
+                       "AND l.lot_seq = m.lot_seq LEFT JOIN spent_lots s ON s.account_id = "
+                       "m.account_id AND s.lot_seq = m.lot_seq WHERE m.business_date = :d AND "
+                       "(m.account_id > "
                        ":a1 OR (m.account_id = :a2 AND m.lot_seq > :s)) ORDER BY m.account_id, "
                        "m.lot_seq LIMIT :page");
       p, soci::use(date), soci::use(after_account), soci::use(after_account), soci::use(after_seq),
         soci::use(page_rows);
       n += stream(p, [&](const soci::row& r) {
         const long long account = as_ll(r, 0);
-        const auto kind = parse_lot_kind(as_str(r, 2));
+        const auto stored_kind = as_opt_str(r, 2);
+        if (!stored_kind) {
+          throw std::runtime_error("the lot of a lot movement is missing: account "
+                                   + std::to_string(account) + ", lot "
+                                   + std::to_string(as_ll(r, 1)) + ", " + date);
+        }
+        const auto kind = parse_lot_kind(*stored_kind);
         if (!kind) {
           throw std::runtime_error("stored lot has an unknown kind");
         }

@@ -503,14 +503,19 @@ private:
         return RefundedLot{ "purchase:" + purchase_id, Instant{ as_ll(r, 0) } };
       }
     }
-    soci::rowset<soci::row> rows =
-      (m_db.sql().prepare << "SELECT l.source, l.valid_from_us FROM payment_requests p JOIN lots "
-                             "l ON l.account_id = p.account_id AND l.lot_seq = p.lot_seq WHERE "
-                             "p.idempotency_key = :purchase_id AND p.account_id = :account_id",
-       soci::use(purchase_id),
-       soci::use(account_id));
-    for (const auto& r : rows) {
-      return RefundedLot{ as_str(r, 0), Instant{ as_ll(r, 1) } };
+    // The request's lot has credits left (lots) or none (spent_lots).
+    for (const std::string table : { "lots", "spent_lots" }) {
+      soci::rowset<soci::row> rows =
+        (m_db.sql().prepare << "SELECT l.source, l.valid_from_us FROM payment_requests p JOIN "
+                                 + table
+                                 + " l ON l.account_id = p.account_id AND l.lot_seq = p.lot_seq "
+                                   "WHERE p.idempotency_key = :purchase_id AND p.account_id = "
+                                   ":account_id",
+         soci::use(purchase_id),
+         soci::use(account_id));
+      for (const auto& r : rows) {
+        return RefundedLot{ as_str(r, 0), Instant{ as_ll(r, 1) } };
+      }
     }
     return std::nullopt;
   }

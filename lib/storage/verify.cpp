@@ -118,12 +118,11 @@ void check_conservation(Database& db, VerifyReport& report)
       accounts[as_ll(r, 0)].ledger = as_ll(r, 1);
     }
   }
-  {
-    soci::rowset<soci::row> rows = db.sql().prepare
-                                   << "SELECT account_id, SUM(remaining) FROM lots GROUP BY "
-                                      "account_id";
+  for (const std::string table : { "lots", "spent_lots" }) {
+    soci::rowset<soci::row> rows = db.sql().prepare << "SELECT account_id, SUM(remaining) FROM "
+                                                         + table + " GROUP BY account_id";
     for (const auto& r : rows) {
-      accounts[as_ll(r, 0)].remaining = as_ll(r, 1);
+      accounts[as_ll(r, 0)].remaining += as_ll(r, 1);
     }
   }
   Check check(report, "credits conserved (ledger = remaining - overdraft)");
@@ -333,24 +332,28 @@ void check_values(Database& db, VerifyReport& report, const ValueWalk& values, b
   {
     Check floor_rule(report,
                      "lot values follow the floor rule (released = value x left / granted)");
-    soci::rowset<soci::row> rows = db.sql().prepare
-                                   << "SELECT account_id, lot_seq, granted, remaining, "
-                                      "value_cents, released_cents FROM lots";
-    for (const auto& r : rows) {
-      const long long account_id = as_ll(r, 0);
-      const long long granted = as_ll(r, 2);
-      const long long remaining = as_ll(r, 3);
-      const long long value = as_ll(r, 4);
-      const long long released = as_ll(r, 5);
-      const long long expected = released_cents_at(value, Credits{ granted }, Credits{ remaining });
-      if (released != expected || value < 0) {
-        floor_rule.breach({ { "account_id", str(account_id) },
-                            { "lot_seq", str(as_ll(r, 1)) },
-                            { "value_cents", str(value) },
-                            { "released_cents", str(released) },
-                            { "expected", str(expected) } });
+    for (const std::string table : { "lots", "spent_lots" }) {
+      soci::rowset<soci::row> rows = db.sql().prepare
+                                     << "SELECT account_id, lot_seq, granted, remaining, "
+                                        "value_cents, released_cents FROM "
+                                          + table;
+      for (const auto& r : rows) {
+        const long long account_id = as_ll(r, 0);
+        const long long granted = as_ll(r, 2);
+        const long long remaining = as_ll(r, 3);
+        const long long value = as_ll(r, 4);
+        const long long released = as_ll(r, 5);
+        const long long expected =
+          released_cents_at(value, Credits{ granted }, Credits{ remaining });
+        if (released != expected || value < 0) {
+          floor_rule.breach({ { "account_id", str(account_id) },
+                              { "lot_seq", str(as_ll(r, 1)) },
+                              { "value_cents", str(value) },
+                              { "released_cents", str(released) },
+                              { "expected", str(expected) } });
+        }
+        deferred_of[account_id] += value - released;
       }
-      deferred_of[account_id] += value - released;
     }
   }
   if (books_settled) {
@@ -446,6 +449,15 @@ VerifyReport verify_books(Database& db)
              "no negative lot or overdraft",
              "SELECT account_id, lot_seq, remaining FROM lots WHERE remaining < 0 UNION ALL "
              "SELECT account_id, -1, overdraft FROM account_state WHERE overdraft < 0");
+  // A night moves a lot to spent_lots in the transaction that takes its last
+  // credit: lots holds the lots with credits, once each.
+  check_rows(db,
+             report,
+             "a lot is live while it holds credits and spent once it holds none",
+             "SELECT account_id, lot_seq, remaining FROM lots WHERE remaining <= 0 UNION ALL "
+             "SELECT account_id, lot_seq, remaining FROM spent_lots WHERE remaining <> 0 UNION "
+             "ALL SELECT l.account_id, l.lot_seq, l.remaining FROM lots l JOIN spent_lots s ON "
+             "s.account_id = l.account_id AND s.lot_seq = l.lot_seq");
   const auto last = last_completed_date(db);
   if (last) {
     // A lot past its expiry in a closed date has nothing left. A lot expiring

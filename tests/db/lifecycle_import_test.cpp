@@ -432,7 +432,7 @@ TEST_P(LifecycleImportTest, ARefundOfARechargeNamesItsLot)
   run_to("2026-11-01");
   ASSERT_EQ(dump(*db,
                  "SELECT p.idempotency_key, l.source, l.valid_from_us FROM payment_requests p "
-                 "JOIN lots l ON l.account_id = p.account_id AND l.lot_seq = p.lot_seq"),
+                 "JOIN all_lots l ON l.account_id = p.account_id AND l.lot_seq = p.lot_seq"),
             "'recharge:3:2026-11-01:1','recharge:2026-11-01:1','" + us("2026-11-02T00:00:00Z")
               + "'\n");
   const ImportReport r =

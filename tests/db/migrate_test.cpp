@@ -104,8 +104,9 @@ TEST_P(MigrateTest, Version2KeepsEveryRowOfAVersion1Database)
   EXPECT_EQ(query_ll(*db, "SELECT closing FROM reconciliation"), 49);
   EXPECT_EQ(query_ll(*db, "SELECT enabled FROM sending_changes"), 1);
   // The keys are enforced after the rebuild.
-  EXPECT_THROW(db->exec("INSERT INTO lots VALUES (9000, 2, 'plan', 'cycle:0', 1, 1, 0, 10, "
-                        "'2026-11-02')"),
+  EXPECT_THROW(db->exec("INSERT INTO lots (account_id, lot_seq, kind, source, granted, "
+                        "remaining, valid_from_us, expires_at_us, created_date) VALUES (9000, 2, "
+                        "'plan', 'cycle:0', 1, 1, 0, 10, '2026-11-02')"),
                std::exception);
 }
 
@@ -253,20 +254,21 @@ TEST_P(MigrateTest, Version6GivesEveryLotItsValueFromItsSource)
 
   const MigrateResult r = migrate(*db);
   EXPECT_EQ(r.from_version, 5);
-  EXPECT_EQ(r.to_version, 6);
+  EXPECT_EQ(r.to_version, latest_schema_version(db->backend()));
   using billing::testing::dump;
   // The roll-over lot carries floor(2900 x 633 / 1000) - floor(2900 x 333 /
   // 1000) = 1835 - 965 = 870 (SPEC 17's worked example); the purchase has
   // released floor(1000 x 300 / 500) = 600.
-  EXPECT_EQ(dump(*db,
-                 "SELECT lot_seq, value_cents, released_cents, start_remaining FROM lots ORDER BY "
-                 "lot_seq"),
-            "'1','2900','2900','0'\n"
-            "'2','870','0','300'\n"
-            "'3','2900','0','1000'\n"
-            "'4','1000','600','200'\n"
-            "'5','150','0','100'\n"
-            "'6','40','0','10'\n");
+  EXPECT_EQ(
+    dump(*db,
+         "SELECT lot_seq, value_cents, released_cents, start_remaining FROM all_lots ORDER BY "
+         "lot_seq"),
+    "'1','2900','2900','0'\n"
+    "'2','870','0','300'\n"
+    "'3','2900','0','1000'\n"
+    "'4','1000','600','200'\n"
+    "'5','150','0','100'\n"
+    "'6','40','0','10'\n");
   EXPECT_EQ(dump(*db, "SELECT after_date FROM value_books"), "'2026-11-01'\n");
   EXPECT_EQ(query_ll(*db, "SELECT COUNT(*) FROM lot_movements"), 0);
   EXPECT_EQ(query_ll(*db, "SELECT COUNT(*) FROM revenue"), 0);
@@ -291,7 +293,7 @@ TEST_P(MigrateTest, Version6RefusesADateClosedForSomeAccountsOnly)
   EXPECT_EQ(current_schema_version(*db), 5);
   // Finished by the program that started it, the date upgrades.
   db->exec("UPDATE business_days SET status = 'complete' WHERE business_date = '2026-11-02'");
-  EXPECT_EQ(migrate(*db).to_version, 6);
+  EXPECT_EQ(migrate(*db).to_version, latest_schema_version(db->backend()));
   using billing::testing::dump;
   EXPECT_EQ(dump(*db, "SELECT after_date FROM value_books"), "'2026-11-02'\n");
 }
@@ -305,9 +307,49 @@ TEST_P(MigrateTest, Version6StartsTheValueBooksBeforeADateOnlyStarted)
   db->exec("INSERT INTO business_days (business_date, status, started_us, completed_us, "
            "accounts, usage_events, credits_used) VALUES ('2026-11-02', 'running', 3, NULL, 0, "
            "0, 0)");
-  EXPECT_EQ(migrate(*db).to_version, 6);
+  EXPECT_EQ(migrate(*db).to_version, latest_schema_version(db->backend()));
   using billing::testing::dump;
   EXPECT_EQ(dump(*db, "SELECT after_date FROM value_books"), "'2026-11-01'\n");
+}
+
+TEST_P(MigrateTest, Version7MovesTheSpentLotsApartAndKeepsEveryLot)
+{
+  // A version-6 database: one lot used up, one with credits left, one that
+  // expired with credits (its remaining went to 0 at the expiry).
+  ASSERT_NO_FATAL_FAILURE(install_version(6));
+  const char* lots[] = {
+    "(7, 1, 'plan', 'plan:2026-10-01T00:00:00Z', 1000, 0, 1, 2, '2026-10-01', 2900, 2900, 0)",
+    "(7, 2, 'rollover', 'rollover:2026-11-01T00:00:00Z', 300, 0, 2, 3, '2026-11-01', 870, 870, "
+    "300)",
+    "(7, 3, 'plan', 'plan:2026-11-01T00:00:00Z', 1000, 400, 2, 3, '2026-11-01', 2900, 1740, "
+    "1000)",
+  };
+  for (const char* row : lots) {
+    db->exec(std::string("INSERT INTO lots (account_id, lot_seq, kind, source, granted, "
+                         "remaining, valid_from_us, expires_at_us, created_date, value_cents, "
+                         "released_cents, start_remaining) VALUES ")
+             + row);
+  }
+  const MigrateResult r = migrate(*db);
+  EXPECT_EQ(r.from_version, 6);
+  EXPECT_EQ(r.to_version, 7);
+  using billing::testing::dump;
+  EXPECT_EQ(dump(*db, "SELECT lot_seq, remaining, released_cents FROM lots"), "'3','400','1740'\n");
+  EXPECT_EQ(dump(*db,
+                 "SELECT lot_seq, kind, source, granted, remaining, valid_from_us, expires_at_us, "
+                 "created_date, value_cents, released_cents, start_remaining FROM spent_lots "
+                 "ORDER BY lot_seq"),
+            "'1','plan','plan:2026-10-01T00:00:00Z','1000','0','1','2','2026-10-01','2900','2900',"
+            "'0'\n"
+            "'2','rollover','rollover:2026-11-01T00:00:00Z','300','0','2','3','2026-11-01','870',"
+            "'870','300'\n");
+  EXPECT_EQ(dump(*db, "SELECT lot_seq FROM all_lots ORDER BY lot_seq"), "'1'\n'2'\n'3'\n");
+  // A spent lot holds no credits, and its key holds.
+  EXPECT_THROW(db->exec("UPDATE spent_lots SET remaining = 1 WHERE lot_seq = 1"), std::exception);
+  EXPECT_THROW(db->exec("INSERT INTO spent_lots (account_id, lot_seq, kind, source, granted, "
+                        "remaining, valid_from_us, expires_at_us, created_date) VALUES (7, 1, "
+                        "'plan', 'x', 1, 0, 0, 10, '2026-11-02')"),
+               std::exception);
 }
 
 BILLING_ON_BOTH_BACKENDS(MigrateTest);

@@ -142,7 +142,7 @@ TEST_P(PaymentsTest, AccountBelowThresholdGetsRechargeRequestsWithAmountAndIdemp
   const std::string year_later = std::to_string(start_of(date("2027-11-02")).us);
   EXPECT_EQ(dump(*db,
                  "SELECT l.kind, l.source, l.granted, l.remaining, l.valid_from_us, "
-                 "l.expires_at_us FROM payment_requests p JOIN lots l ON l.account_id = "
+                 "l.expires_at_us FROM payment_requests p JOIN all_lots l ON l.account_id = "
                  "p.account_id AND l.lot_seq = p.lot_seq WHERE p.account_id = 1"),
             "'purchased','recharge:2026-11-01:1','250','250','" + next_day + "','" + year_later
               + "'\n");
@@ -181,7 +181,7 @@ TEST_P(PaymentsTest, FailedPaymentRevokesOnlyTheUnusedPartAtTheNextDateAndTurnsA
   const long long lot_seq = query_ll(
     *db, "SELECT lot_seq FROM payment_requests WHERE idempotency_key = 'recharge:1:2026-11-01:1'");
   const std::string lot_where =
-    " FROM lots WHERE account_id = 1 AND lot_seq = " + std::to_string(lot_seq);
+    " FROM all_lots WHERE account_id = 1 AND lot_seq = " + std::to_string(lot_seq);
   EXPECT_EQ(query_ll(*db, "SELECT remaining" + lot_where), 200);
 
   const ImportReport r =

@@ -42,7 +42,7 @@ const std::vector<std::pair<std::string, std::string>> k_tables = {
   { "accounts", "SELECT * FROM accounts ORDER BY account_id" },
   { "account_state", "SELECT * FROM account_state ORDER BY account_id" },
   { "purchases", "SELECT * FROM purchases ORDER BY purchase_id" },
-  { "lots", "SELECT * FROM lots ORDER BY account_id, lot_seq" },
+  { "lots", "SELECT * FROM all_lots ORDER BY account_id, lot_seq" },
   { "ledger", "SELECT * FROM ledger ORDER BY idempotency_key" },
   { "usage_files", "SELECT * FROM usage_files ORDER BY file_id" },
   { "usage_events", "SELECT * FROM usage_events ORDER BY event_id" },
@@ -96,7 +96,7 @@ Books books(Database& db)
   b.payments = export_text(db, ExportKind::payments);
   b.lots = dump(db,
                 "SELECT account_id, lot_seq, kind, source, granted, remaining, valid_from_us, "
-                "expires_at_us, created_date FROM lots ORDER BY account_id, lot_seq");
+                "expires_at_us, created_date FROM all_lots ORDER BY account_id, lot_seq");
   b.ledger = dump(db,
                   "SELECT idempotency_key, account_id, business_date, kind, at_us, credits, "
                   "lot_seq, late FROM ledger ORDER BY idempotency_key");
@@ -337,7 +337,7 @@ TEST_P(RunTest, ZonedAccountsResetAtLocalMidnightAndTakePartFromTheirFirstUtcDat
             "'10','1','50','49','0'\n'11','1','50','49','0'\n");
   // The plan lots end at the next local midnights: 12-03 IST, 12-02 EST.
   EXPECT_EQ(dump(*db,
-                 "SELECT account_id, expires_at_us FROM lots WHERE account_id >= 10 ORDER BY "
+                 "SELECT account_id, expires_at_us FROM all_lots WHERE account_id >= 10 ORDER BY "
                  "account_id"),
             "'10','" + std::to_string(instant("2026-12-02T18:30:00Z").us) + "'\n'11','"
               + std::to_string(instant("2026-12-02T05:00:00Z").us) + "'\n");

@@ -173,7 +173,7 @@ fingerprint() {
     UNION ALL SELECT 'rejects', COUNT(*), 0 FROM rejects
     UNION ALL SELECT 'accounts', COUNT(*), COALESCE(SUM(auto_recharge), 0) FROM accounts
     UNION ALL SELECT 'purchases', COUNT(*), COALESCE(SUM(credits), 0) FROM purchases
-    UNION ALL SELECT 'lots', COUNT(*), COALESCE(SUM(remaining), 0) FROM lots
+    UNION ALL SELECT 'lots', COUNT(*), COALESCE(SUM(remaining), 0) FROM all_lots
     UNION ALL SELECT 'ledger', COUNT(*), 0 FROM ledger
     UNION ALL SELECT 'charges', COUNT(*), COALESCE(SUM(credits), 0) FROM charges
     UNION ALL SELECT 'sending', COUNT(*), COALESCE(SUM(enabled), 0) FROM sending_changes
@@ -192,7 +192,7 @@ value_files=(lots.csv revenue.csv lot-values.tsv takes.tsv)
 value_set() {
   quiet_ok billing --db "$1" export lots --from "$first_date" --to "$4" -o "$3.lots.csv"
   quiet_ok billing --db "$1" export revenue --from "$first_date" --to "$4" -o "$3.revenue.csv"
-  sql_on "$1" "$2" "SELECT account_id, lot_seq, value_cents, released_cents FROM lots
+  sql_on "$1" "$2" "SELECT account_id, lot_seq, value_cents, released_cents FROM all_lots
     ORDER BY account_id, lot_seq" >"$3.lot-values.tsv"
   sql_on "$1" "$2" "SELECT idempotency_key, took, overdraft_paid FROM ledger
     ORDER BY idempotency_key" >"$3.takes.tsv"

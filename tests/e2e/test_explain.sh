@@ -380,6 +380,7 @@ up_sql() {
 after_cut() {
   up_sql "INSERT INTO value_books (after_date) VALUES ('2026-11-03')"
   up_sql "UPDATE lots SET start_remaining = remaining"
+  up_sql "UPDATE spent_lots SET start_remaining = remaining"
   up_sql "UPDATE ledger SET took = NULL, overdraft_paid = 0 WHERE business_date <= '2026-11-03'"
   up_sql "DELETE FROM lot_movements WHERE business_date <= '2026-11-03'"
 }

@@ -211,7 +211,7 @@ assert_eq "$(us 2026-11-10T05:00:00Z)" \
   "the grant is at local midnight"
 assert_eq "$(us 2026-11-10T05:00:00Z)	$(us 2026-12-10T05:00:00Z)
 $(us 2026-11-10T05:00:00Z)	$(us 2026-12-10T05:00:00Z)" \
-  "$(sql "SELECT valid_from_us, expires_at_us FROM lots WHERE account_id = 12 AND created_date = '2026-11-10' ORDER BY lot_seq")" \
+  "$(sql "SELECT valid_from_us, expires_at_us FROM all_lots WHERE account_id = 12 AND created_date = '2026-11-10' ORDER BY lot_seq")" \
   "the roll-over and the pro lot of the change"
 
 # The accounts import may repeat a plan and anchor of an accepted change; any

@@ -119,16 +119,16 @@ $(us 2026-04-01T00:00:00Z)" \
   "UTC resets at 00:00Z"
 assert_eq "rollover:2026-03-01T05:00:00Z	$(us 2026-03-01T05:00:00Z)	$(us 2026-03-31T04:00:00Z)
 rollover:2026-04-01T04:00:00Z	$(us 2026-04-01T04:00:00Z)	$(us 2026-05-01T04:00:00Z)" \
-  "$(sql "SELECT source, valid_from_us, expires_at_us FROM lots WHERE account_id = 1 AND kind = 'rollover' ORDER BY lot_seq")" \
+  "$(sql "SELECT source, valid_from_us, expires_at_us FROM all_lots WHERE account_id = 1 AND kind = 'rollover' ORDER BY lot_seq")" \
   "New York roll-over lots live to the local midnight 30 days on"
 assert_eq "rollover:2026-03-01T00:00:00Z	$(us 2026-03-01T00:00:00Z)	$(us 2026-03-31T00:00:00Z)" \
-  "$(sql "SELECT source, valid_from_us, expires_at_us FROM lots WHERE account_id = 2 AND kind = 'rollover' AND source = 'rollover:2026-03-01T00:00:00Z'")" \
+  "$(sql "SELECT source, valid_from_us, expires_at_us FROM all_lots WHERE account_id = 2 AND kind = 'rollover' AND source = 'rollover:2026-03-01T00:00:00Z'")" \
   "UTC roll-over lots live 30 days"
 assert_eq "$(us 2026-03-10T16:00:00Z)	$(us 2027-03-10T17:00:00Z)	498" \
-  "$(sql "SELECT valid_from_us, expires_at_us, remaining FROM lots WHERE account_id = 3 AND source = 'purchase:p-1'")" \
+  "$(sql "SELECT valid_from_us, expires_at_us, remaining FROM all_lots WHERE account_id = 3 AND source = 'purchase:p-1'")" \
   "the purchase expires at 12:00 EST twelve months on"
 assert_eq "$(us 2026-03-30T18:30:00Z)	$(us 2026-04-29T18:30:00Z)" \
-  "$(sql "SELECT valid_from_us, expires_at_us FROM lots WHERE account_id = 4 AND kind = 'plan'")" \
+  "$(sql "SELECT valid_from_us, expires_at_us FROM all_lots WHERE account_id = 4 AND kind = 'plan'")" \
   "Kolkata's cycles start at 00:00 IST"
 
 # The zone is fixed once the account has books; other settings may change.

@@ -362,15 +362,35 @@ done
 
 # A lot's released value off by one cent: the floor rule, the account's
 # deferred value and the conservation per currency all break.
-sql "UPDATE lots SET released_cents = released_cents + 1 WHERE account_id = 3 AND source = 'purchase:p3'"
+for table in lots spent_lots; do
+  sql "UPDATE $table SET released_cents = released_cents + 1 WHERE account_id = 3 AND source = 'purchase:p3'"
+done
 out=$(expect_exit 1 billing verify 2>/dev/null)
 assert_contains "$out" "BREACH  lot values follow the floor rule (released = value x left / granted)" \
   "a tampered lot value"
 assert_contains "$out" "BREACH  an account's lots hold the deferred value of its last row" "the lot's account"
 assert_contains "$out" "BREACH  value conserved per currency: sold = released + deferred" "USD conserved"
 assert_contains "$out" "currency=USD" "the breach names the currency"
-sql "UPDATE lots SET released_cents = released_cents - 1 WHERE account_id = 3 AND source = 'purchase:p3'"
+for table in lots spent_lots; do
+  sql "UPDATE $table SET released_cents = released_cents - 1 WHERE account_id = 3 AND source = 'purchase:p3'"
+done
 verify_ok "$BILLING_DB_URL" "the lot restored"
+
+# A night moves a lot to spent_lots in the transaction that takes its last
+# credit (schema 7): the worked example's October plan lot, all gone at the
+# March reset, is spent; a copy of it left among the live lots breaks verify.
+assert_eq "1" "$(sql "SELECT COUNT(*) FROM spent_lots WHERE account_id = 1 AND kind = 'plan'
+  AND source = 'plan:2026-02-01T00:00:00Z'")" "the used plan lot is spent"
+assert_eq "0" "$(sql "SELECT COUNT(*) FROM lots WHERE remaining = 0")" "no live lot without credits"
+lot_columns="account_id, lot_seq, kind, source, granted, remaining, valid_from_us, expires_at_us,
+  created_date, value_cents, released_cents, start_remaining"
+sql "INSERT INTO lots ($lot_columns) SELECT $lot_columns FROM spent_lots WHERE account_id = 1
+  AND source = 'plan:2026-02-01T00:00:00Z'"
+out=$(expect_exit 1 billing verify 2>/dev/null)
+assert_contains "$out" "BREACH  a lot is live while it holds credits and spent once it holds none" \
+  "a spent lot among the live ones"
+sql "DELETE FROM lots WHERE account_id = 1 AND source = 'plan:2026-02-01T00:00:00Z'"
+verify_ok "$BILLING_DB_URL" "the live lots restored"
 
 # A revenue row's usage off by one cent: the row no longer ties out, nor
 # equals the reconciliation's values of its date.
