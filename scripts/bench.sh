@@ -8,9 +8,11 @@
 # KEY, as SPEC 5's duplicate rule needs; sqlite3 .import in one transaction;
 # LOAD DATA LOCAL INFILE), then do the night's work on a fresh database
 # (`billing ingest` of the log, then `billing run`) and print events, seconds,
-# events/s, the (ingest+run)/bare-load ratio, peak RSS, the time to re-run the
-# date, µs per event and the time of `billing verify`. Then 1, 2 and 4 shard
-# workers on MariaDB, with their exports compared byte for byte.
+# events/s, the (ingest+run)/bare-load ratio, the peak RSS of the ingest and of
+# the run, the time to re-run the date, µs per event, the time of
+# `billing verify`, and the ingest and run of a second night (the next day's
+# log of E events). Then 1, 2 and 4 shard workers on MariaDB, with their
+# exports compared byte for byte.
 #
 #   scripts/bench.sh                          # E = 1M and 5M, 200k accounts
 #   BENCH_EVENTS="100000" BENCH_ACCOUNTS=20000 scripts/bench.sh   # quick
@@ -199,10 +201,11 @@ if [[ $mode == horizon ]]; then
   exit 0
 fi
 
-printf '\n%-8s %9s %8s %9s %8s %8s %10s %7s %8s %8s %9s %8s\n' backend events bare_s ingest_s run_s total_s events/s ratio rss_mib rerun_s us/event verify_s
+printf '\n%-8s %9s %8s %9s %8s %8s %10s %7s %8s %8s %8s %9s %8s %8s %8s %8s\n' backend events bare_s ingest_s run_s total_s events/s ratio rss_in rss_run rerun_s us/event verify_s ingest2_s run2_s total2_s
+date2=$(date -u -d "$date + 1 day" +%F)
 for events in $events_list; do
   gen=$work/gen-$events
-  "$bin" generate --out "$gen" --accounts "$accounts" --first-date "$date" --days 1 \
+  "$bin" generate --out "$gen" --accounts "$accounts" --first-date "$date" --days 2 \
     --events-per-day "$events" --zoned-share "${BENCH_ZONED:-0}" >/dev/null 2>&1
   csv=$gen/usage-$date.csv
   for backend in $backends; do
@@ -213,15 +216,19 @@ for events in $events_list; do
     timed "$work/run" "$bin" --db "$url" --quiet run --date "$date"
     timed "$work/rerun" "$bin" --db "$url" --quiet run --date "$date"
     timed "$work/verify" "$bin" --db "$url" verify
+    # The second night: the next day's log of as many events.
+    timed "$work/ingest2" "$bin" --db "$url" --quiet ingest "$gen/usage-$date2.csv"
+    timed "$work/run2" "$bin" --db "$url" --quiet run --date "$date2"
     ingest_s=$(cat "$work/ingest.secs")
     run_s=$(cat "$work/run.secs")
     total_s=$(echo "$ingest_s + $run_s" | bc -l)
-    rss=$(cat "$work/ingest.rss")
-    ((rss > $(cat "$work/run.rss"))) || rss=$(cat "$work/run.rss")
-    printf '%-8s %9d %8.2f %9.2f %8.2f %8.2f %10.0f %7.2f %8s %8.2f %9.2f %8.2f\n' "$backend" "$events" \
+    printf '%-8s %9d %8.2f %9.2f %8.2f %8.2f %10.0f %7.2f %8s %8s %8.2f %9.2f %8.2f %8.2f %8.2f %8.2f\n' "$backend" "$events" \
       "$bare" "$ingest_s" "$run_s" "$total_s" "$(echo "$events / $total_s" | bc -l)" \
-      "$(echo "$total_s / $bare" | bc -l)" "$rss" "$(cat "$work/rerun.secs")" \
-      "$(echo "$total_s * 1000000 / $events" | bc -l)" "$(cat "$work/verify.secs")"
+      "$(echo "$total_s / $bare" | bc -l)" "$(cat "$work/ingest.rss")" "$(cat "$work/run.rss")" \
+      "$(cat "$work/rerun.secs")" \
+      "$(echo "$total_s * 1000000 / $events" | bc -l)" "$(cat "$work/verify.secs")" \
+      "$(cat "$work/ingest2.secs")" "$(cat "$work/run2.secs")" \
+      "$(echo "$(cat "$work/ingest2.secs") + $(cat "$work/run2.secs")" | bc -l)"
   done
 done
 
