@@ -18,7 +18,7 @@
 #   BENCH_EVENTS="100000" BENCH_ACCOUNTS=20000 scripts/bench.sh   # quick
 #   BENCH_ZONED=1 scripts/bench.sh            # every account in a time zone
 #
-# BENCH_ZONED (night mode; default 0) is the share of accounts with a time
+# BENCH_ZONED (both modes; default 0) is the share of accounts with a time
 # zone (SPEC 16, spread over New York, London, Kolkata and Sydney): 1 zones
 # every account, to compare with the UTC figures of the same workload.
 #
@@ -143,8 +143,8 @@ horizon() {
   BILLING_FAKE_NOW=$(date -u -d "$first + $nights days" +%FT12:00:00Z)
   export BILLING_FAKE_NOW
   "$bin" generate --out "$gen" --accounts "$accounts" --first-date "$first" --days "$nights" \
-    --events-per-day "$events_list" >/dev/null 2>&1
-  echo "horizon: $accounts accounts, $nights nights of $events_list events"
+    --events-per-day "$events_list" --zoned-share "${BENCH_ZONED:-0}" >/dev/null 2>&1
+  echo "horizon: $accounts accounts, $nights nights of $events_list events, zoned share ${BENCH_ZONED:-0}"
   for backend in $backends; do
     url=$(fresh_db "$backend" bench_horizon)
     printf '\n%-8s %6s %-10s %9s %8s %8s\n' backend night date ingest_s run_s rss_mib
