@@ -185,13 +185,9 @@ std::vector<std::string> leading_key_values(Database& db,
   }
 }
 
-std::string placeholders(size_t n)
+std::string placeholders(const Database& db, size_t n)
 {
-  std::string out;
-  for (size_t i = 0; i < n; ++i) {
-    out += (i ? ", :v" : ":v") + std::to_string(i);
-  }
-  return out;
+  return db.dialect().list_placeholders(n);
 }
 
 } // namespace billing

@@ -127,8 +127,9 @@ std::vector<std::string> leading_key_values(Database& db,
                                             std::string after = {},
                                             const std::optional<std::string>& upto = {});
 
-// ":v0, :v1, ..., :v<n-1>": the placeholders of an IN list of n bound values.
-std::string placeholders(size_t n);
+// The placeholders of an IN list of n bound values, in the database's
+// dialect (bound in order after the statement's earlier placeholders).
+std::string placeholders(const Database& db, size_t n);
 
 // The single integer of a one-row, one-column query (0 when NULL or no row),
 // with its values bound in order to the query's :placeholders.

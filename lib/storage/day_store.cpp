@@ -409,7 +409,7 @@ void move_spent_lots(Database& db, const std::vector<long long>& accounts)
     return;
   }
   const std::string spent =
-    " FROM lots WHERE remaining = 0 AND account_id IN (" + placeholders(accounts.size()) + ")";
+    " FROM lots WHERE remaining = 0 AND account_id IN (" + placeholders(db, accounts.size()) + ")";
   const auto run = [&](const std::string& sql) {
     Prepared p = (db.sql().prepare << sql);
     for (const long long& id : accounts) {
@@ -672,7 +672,7 @@ void write_chunk(Database& db,
       (db.sql().prepare << "UPDATE " + std::string(table)
                              + " SET applied_date = :day WHERE applied_date IS NULL AND "
                              + std::string(time_column) + " < :end_us AND account_id IN ("
-                             + placeholders(ids.size()) + ")");
+                             + placeholders(db, ids.size()) + ")");
     p, soci::use(day), soci::use(end_us);
     for (const long long& id : ids) {
       p, soci::use(id);
@@ -694,7 +694,7 @@ void write_chunk(Database& db,
     Prepared p = (db.sql().prepare << "UPDATE payment_requests SET revoked_date = :day WHERE "
                                       "status = 'failed' AND revoked_date IS NULL AND account_id "
                                       "IN ("
-                                        + placeholders(ids.size()) + ")");
+                                        + placeholders(db, ids.size()) + ")");
     p, soci::use(day);
     for (const long long& id : ids) {
       p, soci::use(id);

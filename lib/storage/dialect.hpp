@@ -125,6 +125,9 @@ public:
   virtual bool reports_skipped_rows() const = 0;
   // Whether the client holds a whole result in memory (large reads go in pages).
   virtual bool buffers_whole_results() const = 0;
+  // The placeholders of an IN list of n values, bound in order after the
+  // statement's earlier placeholders (which must each appear once).
+  virtual std::string list_placeholders(size_t n) const = 0;
   // Connections that close account blocks of a date at once (SQLite has one
   // writer at a time; MySQL runs each connection on its own server thread).
   virtual int writer_lanes() const = 0;

@@ -433,6 +433,16 @@ public:
   bool reports_skipped_rows() const override { return false; }
   // The client library holds a whole result (mysql_store_result).
   bool buffers_whole_results() const override { return true; }
+  // SOCI's MySQL backend substitutes :name placeholders itself (it knows no
+  // '?'), in one pass over the text.
+  std::string list_placeholders(size_t n) const override
+  {
+    std::string out;
+    for (size_t i = 0; i < n; ++i) {
+      out += (i ? ", :v" : ":v") + std::to_string(i);
+    }
+    return out;
+  }
   int writer_lanes() const override { return 2; }
 
   std::optional<DbErrorKind> classify(const soci::soci_error& e) const override

@@ -278,6 +278,18 @@ public:
 
   bool reports_skipped_rows() const override { return true; }
   bool buffers_whole_results() const override { return false; }
+  // "?, ?, ...": SQLite's parser looks each :name up among the names before
+  // it, so an IN list of 4,096 named values took n^2/2 comparisons to
+  // prepare (a tenth of a first night's run); anonymous ones take none.
+  std::string list_placeholders(size_t n) const override
+  {
+    std::string out;
+    out.reserve(n * 3);
+    for (size_t i = 0; i < n; ++i) {
+      out += i ? ", ?" : "?";
+    }
+    return out;
+  }
   int writer_lanes() const override { return 1; }
 
   std::optional<DbErrorKind> classify(const soci::soci_error& e) const override

@@ -143,7 +143,7 @@ void read_entries(Database& db, ExplainBooks& b)
   Prepared p =
     (db.sql().prepare << "SELECT business_date, idempotency_key, kind, at_us, credits, lot_seq, "
                          "late, took, overdraft_paid FROM ledger WHERE business_date IN ("
-                           + placeholders(dates.size()) + ") AND account_id = :a");
+                           + placeholders(db, dates.size()) + ") AND account_id = :a");
   for (const std::string& d : dates) {
     p, soci::use(d);
   }

@@ -258,7 +258,7 @@ private:
         (m_db.sql().prepare << "SELECT event_id, account_id, channel, occurred_us, status, chars, "
                                "duration_s, platform_credits, file_id, line FROM usage_events "
                                "WHERE event_id IN ("
-                                 + placeholders(n) + ")");
+                                 + placeholders(m_db, n) + ")");
       for (size_t i = from; i < from + n; ++i) {
         prepared, soci::use(ids[i]);
       }
