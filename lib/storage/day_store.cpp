@@ -400,6 +400,79 @@ DayChunk load_chunk_at(Database& db,
 
 namespace {
 
+// What a chunk adds to its date's figures in one currency (chunk_figures);
+// also the date's sums when it completes.
+struct Figures
+{
+  long long accounts = 0; // reconciliation rows
+  long long usage_events = 0;
+  long long credits_used = 0;
+  long long credits_expired = 0;
+  long long events_sms = 0;
+  long long events_mms = 0;
+  long long events_voice = 0;
+  long long events_ringless = 0;
+  long long lots_made = 0;
+  long long opening_deferred_cents = 0;
+  long long sold_cents = 0;
+  long long usage_cents = 0;
+  long long breakage_cents = 0;
+  long long revoked_cents = 0;
+  long long closing_deferred_cents = 0;
+};
+
+// The figures' columns, in the order of Figures.
+constexpr std::string_view k_figure_columns =
+  "accounts, usage_events, credits_used, credits_expired, events_sms, events_mms, "
+  "events_voice, events_ringless, lots_made, opening_deferred_cents, sold_cents, usage_cents, "
+  "breakage_cents, revoked_cents, closing_deferred_cents";
+
+void add_channel_events(Figures& f, std::string_view channel, long long events)
+{
+  if (channel == "sms") {
+    f.events_sms += events;
+  } else if (channel == "mms") {
+    f.events_mms += events;
+  } else if (channel == "voice") {
+    f.events_voice += events;
+  } else if (channel == "ringless") {
+    f.events_ringless += events;
+  }
+}
+
+// Writes a chunk's figures, one row per currency, keyed by its first account.
+void write_chunk_figures(Database& db,
+                         const std::string& day,
+                         long long first_account,
+                         const std::map<std::string, Figures>& by_currency)
+{
+  MultiRowInsert rows(db,
+                      "INSERT INTO chunk_figures (business_date, first_account_id, currency, "
+                        + std::string(k_figure_columns) + ")");
+  for (const auto& [currency, f] : by_currency) {
+    rows.row()
+      .value(day)
+      .value(first_account)
+      .value(currency)
+      .value(f.accounts)
+      .value(f.usage_events)
+      .value(f.credits_used)
+      .value(f.credits_expired)
+      .value(f.events_sms)
+      .value(f.events_mms)
+      .value(f.events_voice)
+      .value(f.events_ringless)
+      .value(f.lots_made)
+      .value(f.opening_deferred_cents)
+      .value(f.sold_cents)
+      .value(f.usage_cents)
+      .value(f.breakage_cents)
+      .value(f.revoked_cents)
+      .value(f.closing_deferred_cents);
+  }
+  rows.flush();
+}
+
 // Moves the lots of `accounts` with no credits left from lots to spent_lots
 // (SPEC 17's lots stay readable there; the engine takes nothing from them).
 // In the chunk's transaction, so a lot is in exactly one of the two tables.
@@ -486,6 +559,9 @@ void write_chunk(Database& db,
   // Accounts with a lot whose last credit went this date: the lot moves to
   // spent_lots below, after it is written with remaining 0.
   std::vector<long long> spent_accounts;
+  // The chunk's part of the date's figures, by the accounts' currency.
+  std::map<std::string, Figures> figures;
+  std::unordered_map<long long, Figures*> figures_of;                 // account -> its currency's
   std::vector<std::pair<std::string, long long>> applied_adjustments; // id, credits
 
   for (size_t i = 0; i < inputs.size(); ++i) {
@@ -521,7 +597,10 @@ void write_chunk(Database& db,
     if (spent) {
       spent_accounts.push_back(account);
     }
+    Figures& f = figures[out.values.currency];
+    figures_of.emplace(account, &f);
     for (const LotMovement& m : out.lot_movements) {
+      f.lots_made += m.created.n > 0 ? 1 : 0;
       movements.row()
         .value(day)
         .value(account)
@@ -570,6 +649,16 @@ void write_chunk(Database& db,
     const DaySummary& s = out.summary;
     // A dormant date of a cancelled account has no row (SPEC 14).
     if (!out.dormant) {
+      ++f.accounts;
+      f.usage_events += s.usage_events;
+      f.credits_used += s.used.n;
+      f.credits_expired += s.expired.n;
+      f.opening_deferred_cents += out.values.opening_deferred_cents;
+      f.sold_cents += out.values.sold_cents;
+      f.usage_cents += out.values.usage_cents;
+      f.breakage_cents += out.values.breakage_cents;
+      f.revoked_cents += out.values.revoked_cents;
+      f.closing_deferred_cents += out.values.closing_deferred_cents;
       recon.row()
         .value(day)
         .value(account)
@@ -647,6 +736,9 @@ void write_chunk(Database& db,
                          "INSERT INTO charges (business_date, account_id, channel, "
                          "occurred_date, events, units, credits, platform_credits)");
   for (const ChargeRow& c : chunk.charges) {
+    const auto of = figures_of.find(c.account_id);
+    BILLING_REQUIRE(of != figures_of.end());
+    add_channel_events(*of->second, c.channel, c.events);
     charges.row()
       .value(day)
       .value(c.account_id)
@@ -658,6 +750,7 @@ void write_chunk(Database& db,
       .value(c.platform_credits);
   }
   charges.flush();
+  write_chunk_figures(db, day, inputs.front().settings.account_id, figures);
 
   std::vector<long long> ids;
   ids.reserve(inputs.size());
@@ -767,37 +860,67 @@ void mark_day_started(Database& db, Date date, Instant now)
 
 namespace {
 
+// The date's figures by currency, from the rows its chunks wrote.
+std::map<std::string, Figures> read_chunk_figures(Database& db, const std::string& day)
+{
+  std::string sums;
+  for (std::string_view rest = k_figure_columns; !rest.empty();) {
+    const size_t comma = rest.find(", ");
+    const std::string_view column = rest.substr(0, comma);
+    sums += (sums.empty() ? "SUM(" : ", SUM(") + std::string(column) + ")";
+    rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 2);
+  }
+  std::map<std::string, Figures> by_currency;
+  soci::rowset<soci::row> rows =
+    (db.sql().prepare << "SELECT currency, " + sums
+                           + " FROM chunk_figures WHERE business_date = :d GROUP BY currency",
+     soci::use(day));
+  for (const auto& r : rows) {
+    by_currency[as_str(r, 0)] = Figures{ .accounts = as_ll(r, 1),
+                                         .usage_events = as_ll(r, 2),
+                                         .credits_used = as_ll(r, 3),
+                                         .credits_expired = as_ll(r, 4),
+                                         .events_sms = as_ll(r, 5),
+                                         .events_mms = as_ll(r, 6),
+                                         .events_voice = as_ll(r, 7),
+                                         .events_ringless = as_ll(r, 8),
+                                         .lots_made = as_ll(r, 9),
+                                         .opening_deferred_cents = as_ll(r, 10),
+                                         .sold_cents = as_ll(r, 11),
+                                         .usage_cents = as_ll(r, 12),
+                                         .breakage_cents = as_ll(r, 13),
+                                         .revoked_cents = as_ll(r, 14),
+                                         .closing_deferred_cents = as_ll(r, 15) };
+  }
+  return by_currency;
+}
+
 // SPEC 17's revenue rows of `day`: the reconciliation's values summed per
 // currency (an account's currency is its plan's; a change cannot move it),
 // from the first date that made a lot in the currency on. A currency whose
 // accounts have no row on `day` (dormant) keeps its row, all 0 but the
 // deferred carried. Dates the value books do not cover (closed before schema
 // 6) get none.
-void write_revenue(Database& db, const std::string& day)
+void write_revenue(Database& db,
+                   const std::string& day,
+                   const std::map<std::string, Figures>& figures)
 {
   if (query_ll(db, "SELECT COUNT(*) FROM value_books WHERE after_date >= :d", day) > 0) {
     return;
   }
   std::map<std::string, RevenueRow> by_currency;
-  {
-    soci::rowset<soci::row> rows =
-      (db.sql().prepare
-         << "SELECT p.currency, SUM(r.opening_deferred_cents), SUM(r.sold_cents), "
-            "SUM(r.usage_cents), SUM(r.breakage_cents), SUM(r.revoked_cents), "
-            "SUM(r.closing_deferred_cents) FROM reconciliation r JOIN accounts a ON "
-            "a.account_id = r.account_id JOIN plans p ON p.plan_id = a.plan_id WHERE "
-            "r.business_date = :d GROUP BY p.currency",
-       soci::use(day));
-    for (const auto& r : rows) {
-      by_currency[as_str(r, 0)] = RevenueRow{ .business_date = day,
-                                              .currency = as_str(r, 0),
-                                              .opening_deferred_cents = as_ll(r, 1),
-                                              .sold_cents = as_ll(r, 2),
-                                              .usage_cents = as_ll(r, 3),
-                                              .breakage_cents = as_ll(r, 4),
-                                              .revoked_cents = as_ll(r, 5),
-                                              .closing_deferred_cents = as_ll(r, 6) };
+  for (const auto& [currency, f] : figures) {
+    if (f.accounts == 0 && f.lots_made == 0) {
+      continue; // dormant accounts only: no reconciliation row in it
     }
+    by_currency[currency] = RevenueRow{ .business_date = day,
+                                        .currency = currency,
+                                        .opening_deferred_cents = f.opening_deferred_cents,
+                                        .sold_cents = f.sold_cents,
+                                        .usage_cents = f.usage_cents,
+                                        .breakage_cents = f.breakage_cents,
+                                        .revoked_cents = f.revoked_cents,
+                                        .closing_deferred_cents = f.closing_deferred_cents };
   }
   // The currencies that have rows already, with the latest closing.
   std::map<std::string, long long> before;
@@ -809,21 +932,6 @@ void write_revenue(Database& db, const std::string& day)
        soci::use(day));
     for (const auto& r : rows) {
       before[as_str(r, 0)] = as_ll(r, 1);
-    }
-  }
-  // A currency seen for the first time starts on the date that made a lot
-  // in it (a lot of 0 value too).
-  std::set<std::string> made_lot;
-  if (std::any_of(by_currency.begin(), by_currency.end(), [&before](const auto& c) {
-        return !before.contains(c.first);
-      })) {
-    soci::rowset<soci::row> rows =
-      (db.sql().prepare << "SELECT DISTINCT p.currency FROM lot_movements m JOIN accounts a ON "
-                           "a.account_id = m.account_id JOIN plans p ON p.plan_id = a.plan_id "
-                           "WHERE m.business_date = :d AND m.created > 0",
-       soci::use(day));
-    for (const auto& r : rows) {
-      made_lot.insert(as_str(r, 0));
     }
   }
   for (const auto& [currency, closing] : before) {
@@ -840,7 +948,10 @@ void write_revenue(Database& db, const std::string& day)
                          "sold_cents, usage_cents, breakage_cents, revoked_cents, "
                          "closing_deferred_cents)");
   for (const auto& [currency, v] : by_currency) {
-    if (!before.contains(currency) && !made_lot.contains(currency)) {
+    // A currency seen for the first time starts on the date that made a lot
+    // in it (a lot of 0 value too).
+    const auto f = figures.find(currency);
+    if (!before.contains(currency) && (f == figures.end() || f->second.lots_made == 0)) {
       continue;
     }
     revenue.row()
@@ -860,48 +971,32 @@ void write_revenue(Database& db, const std::string& day)
 
 void complete_day(Database& db, Date date, Instant now)
 {
-  // The date's figures, read along the keys of its reconciliation and
-  // charges rows, and kept with it: the metrics add them up (status_store).
+  // The date's figures, summed from what its chunks wrote in their own
+  // transactions, and kept with it: the metrics add them up (status_store).
   const std::string day = format_date(date);
-  long long accounts = 0;
-  long long usage_events = 0;
-  long long used = 0;
-  long long expired = 0;
-  {
-    soci::rowset<soci::row> rows =
-      (db.sql().prepare << "SELECT COUNT(*), COALESCE(SUM(usage_events), 0), COALESCE(SUM(used), "
-                           "0), COALESCE(SUM(expired), 0) FROM reconciliation WHERE "
-                           "business_date = :d",
-       soci::use(day));
-    for (const auto& r : rows) {
-      accounts = as_ll(r, 0);
-      usage_events = as_ll(r, 1);
-      used = as_ll(r, 2);
-      expired = as_ll(r, 3);
-    }
+  const std::map<std::string, Figures> figures = read_chunk_figures(db, day);
+  Figures all;
+  for (const auto& [currency, f] : figures) {
+    all.accounts += f.accounts;
+    all.usage_events += f.usage_events;
+    all.credits_used += f.credits_used;
+    all.credits_expired += f.credits_expired;
+    all.events_sms += f.events_sms;
+    all.events_mms += f.events_mms;
+    all.events_voice += f.events_voice;
+    all.events_ringless += f.events_ringless;
   }
-  std::map<std::string, long long> events_by_channel;
-  {
-    soci::rowset<soci::row> rows =
-      (db.sql().prepare << "SELECT channel, SUM(events) FROM charges WHERE business_date = :d "
-                           "GROUP BY channel",
-       soci::use(day));
-    for (const auto& r : rows) {
-      events_by_channel[as_str(r, 0)] = as_ll(r, 1);
-    }
-  }
-  long long events_sms = events_by_channel["sms"];
-  long long events_mms = events_by_channel["mms"];
-  long long events_voice = events_by_channel["voice"];
-  long long events_ringless = events_by_channel["ringless"];
   db.sql() << "UPDATE business_days SET status = 'complete', completed_us = :now_us, accounts = "
               ":accounts, usage_events = :usage_events, credits_used = :used, credits_expired = "
               ":expired, events_sms = :sms, events_mms = :mms, events_voice = :voice, "
               "events_ringless = :ringless WHERE business_date = :d",
-    soci::use(now.us), soci::use(accounts), soci::use(usage_events), soci::use(used),
-    soci::use(expired), soci::use(events_sms), soci::use(events_mms), soci::use(events_voice),
-    soci::use(events_ringless), soci::use(day);
-  write_revenue(db, day);
+    soci::use(now.us), soci::use(all.accounts), soci::use(all.usage_events),
+    soci::use(all.credits_used), soci::use(all.credits_expired), soci::use(all.events_sms),
+    soci::use(all.events_mms), soci::use(all.events_voice), soci::use(all.events_ringless),
+    soci::use(day);
+  // The chunk rows stay: shard workers that finish together may both
+  // complete the date, and must both read the same figures.
+  write_revenue(db, day, figures);
 }
 
 } // namespace billing

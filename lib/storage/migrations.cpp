@@ -114,8 +114,13 @@ namespace {
 // for some accounts only (its run stopped) would be half without values. A
 // date only marked started (no account closed for it) is not closed at all.
 constexpr int k_lot_values_version = 6;
+// Schema 8 sums a date's figures from the chunks that close it: the chunks
+// an older program closed before it stopped mid-date have none.
+constexpr int k_chunk_figures_version = 8;
 
-void refuse_part_closed_date(Database& db)
+// Throws when a date is closed for some accounts only; `why` says what the
+// schema about to be installed needs.
+void refuse_part_closed_date(Database& db, const std::string& why)
 {
   if (!table_exists(db, "business_days") || !table_exists(db, "account_state")) {
     return;
@@ -128,8 +133,8 @@ void refuse_part_closed_date(Database& db)
     if (const auto date = as_opt_str(r, 0)) {
       throw UsageError("the run of " + *date
                        + " has not finished: finish it with the program that started it "
-                         "(`billing run`), then migrate (schema 6 starts the value books after "
-                         "the last completed date)");
+                         "(`billing run`), then migrate ("
+                       + why + ")");
     }
   }
 }
@@ -152,7 +157,10 @@ MigrateResult migrate(Database& db)
       continue;
     }
     if (m.version == k_lot_values_version) {
-      refuse_part_closed_date(db);
+      refuse_part_closed_date(db, "schema 6 starts the value books after the last completed date");
+    }
+    if (m.version == k_chunk_figures_version) {
+      refuse_part_closed_date(db, "schema 8 sums a date's figures from the chunks that close it");
     }
     Transaction tx(db);
     for (const std::string& statement : m.statements) {

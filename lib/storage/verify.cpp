@@ -160,6 +160,34 @@ struct ValueWalk
   bool covers(const std::string& date) const { return !books_after || date > *books_after; }
 };
 
+// The figures a completed date keeps in business_days against `sums` of its
+// rows (by column name; a name missing from `sums` sums to 0).
+void check_day_figures(Database& db,
+                       Check& check,
+                       const std::string& date,
+                       std::map<std::string, long long>& sums)
+{
+  static const char* const columns[] = { "accounts",        "usage_events",   "credits_used",
+                                         "credits_expired", "events_sms",     "events_mms",
+                                         "events_voice",    "events_ringless" };
+  soci::rowset<soci::row> rows =
+    (db.sql().prepare << "SELECT accounts, usage_events, credits_used, credits_expired, "
+                         "events_sms, events_mms, events_voice, events_ringless FROM "
+                         "business_days WHERE business_date = :d",
+     soci::use(date));
+  for (const auto& r : rows) {
+    for (size_t i = 0; i < std::size(columns); ++i) {
+      const long long kept = as_opt_ll(r, i).value_or(0);
+      if (kept != sums[columns[i]]) {
+        check.breach({ { "business_date", date },
+                       { "figure", columns[i] },
+                       { "kept", str(kept) },
+                       { "rows", str(sums[columns[i]]) } });
+      }
+    }
+  }
+}
+
 void check_dates(Database& db,
                  VerifyReport& report,
                  const std::optional<Date>& last,
@@ -189,6 +217,7 @@ void check_dates(Database& db,
   Check continuity(report, "closing of D = opening of the account's next row");
   Check adjusted_applied(report, "adjusted = the grants minus debits applied that date");
   Check value_continuity(report, "closing deferred value of D = opening of the account's next row");
+  Check figures(report, "a completed date's figures = the sums of its reconciliation and charges");
   std::unordered_map<long long, long long> last_closing;
   for (const std::string& date : dates) {
     struct Credits
@@ -208,13 +237,17 @@ void check_dates(Database& db,
     }
     const bool is_complete = complete.contains(date);
     std::unordered_map<long long, long long> charged;
+    // What the date's rows add up to, against the figures kept when it
+    // completed (summed from its chunks' rows, schema 8).
+    std::map<std::string, long long> sums;
     if (is_complete) {
       soci::rowset<soci::row> rows =
-        (db.sql().prepare << "SELECT account_id, SUM(credits) FROM charges WHERE business_date = "
-                             ":d GROUP BY account_id",
+        (db.sql().prepare << "SELECT account_id, channel, SUM(credits), SUM(events) FROM charges "
+                             "WHERE business_date = :d GROUP BY account_id, channel",
          soci::use(date));
       for (const auto& r : rows) {
-        charged[as_ll(r, 0)] = as_ll(r, 1);
+        charged[as_ll(r, 0)] += as_ll(r, 2);
+        sums["events_" + as_str(r, 1)] += as_ll(r, 3);
       }
     }
     // Grants count +, debits - (refunds are in revoked); along the index
@@ -233,7 +266,8 @@ void check_dates(Database& db,
     soci::rowset<soci::row> rows =
       (db.sql().prepare << "SELECT account_id, opening, closing, used, adjusted, "
                            "opening_deferred_cents, sold_cents, usage_cents, breakage_cents, "
-                           "revoked_cents, closing_deferred_cents FROM reconciliation WHERE "
+                           "revoked_cents, closing_deferred_cents, usage_events, expired FROM "
+                           "reconciliation WHERE "
                            "business_date = :d ORDER BY account_id",
        soci::use(date));
     const bool valued = values.covers(date);
@@ -243,6 +277,10 @@ void check_dates(Database& db,
       const long long closing = as_ll(r, 2);
       const long long used = as_ll(r, 3);
       const long long adjusted = as_ll(r, 4);
+      sums["accounts"] += 1;
+      sums["credits_used"] += used;
+      sums["usage_events"] += as_ll(r, 11);
+      sums["credits_expired"] += as_ll(r, 12);
       if (valued) {
         const long long opening_deferred = as_ll(r, 5);
         const auto [prev, first] = values.last_deferred.try_emplace(account_id, opening_deferred);
@@ -301,6 +339,9 @@ void check_dates(Database& db,
         prev->second = closing;
       }
     }
+    if (is_complete) {
+      check_day_figures(db, figures, date, sums);
+    }
     for (const auto& [account_id, applied] : adjustments) {
       adjusted_applied.breach({ { "business_date", date },
                                 { "account_id", str(account_id) },
@@ -323,6 +364,7 @@ void check_dates(Database& db,
   continuity.finish();
   adjusted_applied.finish();
   value_continuity.finish();
+  figures.finish();
 }
 
 // SPEC 11, 17: every lot's released value follows the floor rule; per

@@ -332,7 +332,7 @@ TEST_P(MigrateTest, Version7MovesTheSpentLotsApartAndKeepsEveryLot)
   }
   const MigrateResult r = migrate(*db);
   EXPECT_EQ(r.from_version, 6);
-  EXPECT_EQ(r.to_version, 7);
+  EXPECT_EQ(r.to_version, latest_schema_version(db->backend()));
   using billing::testing::dump;
   EXPECT_EQ(dump(*db, "SELECT lot_seq, remaining, released_cents FROM lots"), "'3','400','1740'\n");
   EXPECT_EQ(dump(*db,
@@ -350,6 +350,30 @@ TEST_P(MigrateTest, Version7MovesTheSpentLotsApartAndKeepsEveryLot)
                         "remaining, valid_from_us, expires_at_us, created_date) VALUES (7, 1, "
                         "'plan', 'x', 1, 0, 0, 10, '2026-11-02')"),
                std::exception);
+}
+
+TEST_P(MigrateTest, Version8RefusesADateClosedForSomeAccountsOnly)
+{
+  // Schema 8 sums a date's figures from its chunks' rows: the chunks an
+  // older program closed before it stopped have none.
+  ASSERT_NO_FATAL_FAILURE(install_version(7));
+  db->exec("INSERT INTO business_days (business_date, status, started_us, completed_us, "
+           "accounts, usage_events, credits_used) VALUES ('2026-11-02', 'running', 1, NULL, 0, "
+           "0, 0)");
+  db->exec("INSERT INTO account_state (account_id, state_date, overdraft, next_lot_seq, "
+           "last_cycle_index, sending_enabled) VALUES (7, '2026-11-02', 0, 2, 0, 1)");
+  try {
+    migrate(*db);
+    FAIL() << "migrate installed schema 8 over a part-closed date";
+  } catch (const UsageError& e) {
+    EXPECT_NE(std::string(e.what()).find("the run of 2026-11-02 has not finished"),
+              std::string::npos)
+      << e.what();
+    EXPECT_NE(std::string(e.what()).find("schema 8"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(current_schema_version(*db), 7);
+  db->exec("UPDATE business_days SET status = 'complete' WHERE business_date = '2026-11-02'");
+  EXPECT_EQ(migrate(*db).to_version, 8);
 }
 
 BILLING_ON_BOTH_BACKENDS(MigrateTest);

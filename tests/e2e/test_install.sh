@@ -24,7 +24,7 @@ installed=$root/usr/bin/billing
 out=$(expect_exit 0 "$installed" --db "sqlite:$E2E_TMP/installed.db" migrate)
 assert_contains "$out" "migrated" "the installed program migrates a fresh database"
 out=$(expect_exit 0 "$installed" --db "sqlite:$E2E_TMP/installed.db" status)
-assert_contains "$out" "schema version:       7" "the installed program reads it"
+assert_contains "$out" "schema version:       8" "the installed program reads it"
 # The example config is valid as installed (every key commented out).
 expect_exit 0 "$installed" --config "$root/etc/billing/billing.conf" \
   --db "sqlite:$E2E_TMP/installed.db" status >/dev/null

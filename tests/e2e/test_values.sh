@@ -392,6 +392,18 @@ assert_contains "$out" "BREACH  a lot is live while it holds credits and spent o
 sql "DELETE FROM lots WHERE account_id = 1 AND source = 'plan:2026-02-01T00:00:00Z'"
 verify_ok "$BILLING_DB_URL" "the live lots restored"
 
+# A completed date's figures are summed from its chunks' rows (schema 8);
+# verify sums its reconciliation and charges rows again.
+sql "UPDATE business_days SET events_sms = events_sms + 1, credits_used = credits_used - 2
+  WHERE business_date = '2026-02-10'"
+out=$(expect_exit 1 billing verify 2>/dev/null)
+assert_contains "$out" "BREACH  a completed date's figures = the sums of its reconciliation and charges: business_date=2026-02-10 figure=credits_used" \
+  "a tampered figure of the date"
+assert_contains "$out" "figure=events_sms" "the events by channel"
+sql "UPDATE business_days SET events_sms = events_sms - 1, credits_used = credits_used + 2
+  WHERE business_date = '2026-02-10'"
+verify_ok "$BILLING_DB_URL" "the figures restored"
+
 # A revenue row's usage off by one cent: the row no longer ties out, nor
 # equals the reconciliation's values of its date.
 sql "UPDATE revenue SET usage_cents = usage_cents + 1 WHERE business_date = '2026-02-10' AND currency = 'USD'"
