@@ -170,11 +170,12 @@ void check_day_figures(Database& db,
   static const char* const columns[] = { "accounts",        "usage_events",   "credits_used",
                                          "credits_expired", "events_sms",     "events_mms",
                                          "events_voice",    "events_ringless" };
+  std::string select;
+  for (const char* column : columns) {
+    select += (select.empty() ? "SELECT " : ", ") + std::string(column);
+  }
   soci::rowset<soci::row> rows =
-    (db.sql().prepare << "SELECT accounts, usage_events, credits_used, credits_expired, "
-                         "events_sms, events_mms, events_voice, events_ringless FROM "
-                         "business_days WHERE business_date = :d",
-     soci::use(date));
+    (db.sql().prepare << select + " FROM business_days WHERE business_date = :d", soci::use(date));
   for (const auto& r : rows) {
     for (size_t i = 0; i < std::size(columns); ++i) {
       const long long kept = as_opt_ll(r, i).value_or(0);
