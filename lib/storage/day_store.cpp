@@ -421,11 +421,44 @@ struct Figures
   long long closing_deferred_cents = 0;
 };
 
-// The figures' columns, in the order of Figures.
-constexpr std::string_view k_figure_columns =
-  "accounts, usage_events, credits_used, credits_expired, events_sms, events_mms, "
-  "events_voice, events_ringless, lots_made, opening_deferred_cents, sold_cents, usage_cents, "
-  "breakage_cents, revoked_cents, closing_deferred_cents";
+// The figures' columns of chunk_figures, each with its member.
+constexpr std::pair<std::string_view, long long Figures::*> k_figure_fields[] = {
+  { "accounts", &Figures::accounts },
+  { "usage_events", &Figures::usage_events },
+  { "credits_used", &Figures::credits_used },
+  { "credits_expired", &Figures::credits_expired },
+  { "events_sms", &Figures::events_sms },
+  { "events_mms", &Figures::events_mms },
+  { "events_voice", &Figures::events_voice },
+  { "events_ringless", &Figures::events_ringless },
+  { "lots_made", &Figures::lots_made },
+  { "opening_deferred_cents", &Figures::opening_deferred_cents },
+  { "sold_cents", &Figures::sold_cents },
+  { "usage_cents", &Figures::usage_cents },
+  { "breakage_cents", &Figures::breakage_cents },
+  { "revoked_cents", &Figures::revoked_cents },
+  { "closing_deferred_cents", &Figures::closing_deferred_cents },
+};
+
+// "c1, c2, ..." of the figures' columns, each wrapped as `before` c `after`.
+std::string figure_columns(std::string_view before = {}, std::string_view after = {})
+{
+  std::string out;
+  for (const auto& [name, member] : k_figure_fields) {
+    out += (out.empty() ? "" : ", ") + std::string(before) + std::string(name) + std::string(after);
+  }
+  return out;
+}
+
+// Runs `p`, whose placeholders before its IN list are bound, with `ids`
+// bound to the IN list in order.
+void execute_with_ids(Prepared& p, const std::vector<long long>& ids)
+{
+  for (const long long& id : ids) {
+    p, soci::use(id);
+  }
+  soci::statement(p).execute(true);
+}
 
 void add_channel_events(Figures& f, std::string_view channel, long long events)
 {
@@ -448,27 +481,12 @@ void write_chunk_figures(Database& db,
 {
   MultiRowInsert rows(db,
                       "INSERT INTO chunk_figures (business_date, first_account_id, currency, "
-                        + std::string(k_figure_columns) + ")");
+                        + figure_columns() + ")");
   for (const auto& [currency, f] : by_currency) {
-    rows.row()
-      .value(day)
-      .value(first_account)
-      .value(currency)
-      .value(f.accounts)
-      .value(f.usage_events)
-      .value(f.credits_used)
-      .value(f.credits_expired)
-      .value(f.events_sms)
-      .value(f.events_mms)
-      .value(f.events_voice)
-      .value(f.events_ringless)
-      .value(f.lots_made)
-      .value(f.opening_deferred_cents)
-      .value(f.sold_cents)
-      .value(f.usage_cents)
-      .value(f.breakage_cents)
-      .value(f.revoked_cents)
-      .value(f.closing_deferred_cents);
+    rows.row().value(day).value(first_account).value(currency);
+    for (const auto& [name, member] : k_figure_fields) {
+      rows.value(f.*member);
+    }
   }
   rows.flush();
 }
@@ -485,10 +503,7 @@ void move_spent_lots(Database& db, const std::vector<long long>& accounts)
     " FROM lots WHERE remaining = 0 AND account_id IN (" + placeholders(db, accounts.size()) + ")";
   const auto run = [&](const std::string& sql) {
     Prepared p = (db.sql().prepare << sql);
-    for (const long long& id : accounts) {
-      p, soci::use(id);
-    }
-    soci::statement(p).execute(true);
+    execute_with_ids(p, accounts);
   };
   const std::string columns = "account_id, lot_seq, kind, source, granted, remaining, "
                               "valid_from_us, expires_at_us, created_date, value_cents, "
@@ -767,10 +782,7 @@ void write_chunk(Database& db,
                              + std::string(time_column) + " < :end_us AND account_id IN ("
                              + placeholders(db, ids.size()) + ")");
     p, soci::use(day), soci::use(end_us);
-    for (const long long& id : ids) {
-      p, soci::use(id);
-    }
-    soci::statement(p).execute(true);
+    execute_with_ids(p, ids);
   };
   mark_applied("purchases", "purchased_us");
   if (any_change) {
@@ -789,10 +801,7 @@ void write_chunk(Database& db,
                                       "IN ("
                                         + placeholders(db, ids.size()) + ")");
     p, soci::use(day);
-    for (const long long& id : ids) {
-      p, soci::use(id);
-    }
-    soci::statement(p).execute(true);
+    execute_with_ids(p, ids);
   }
 }
 
@@ -863,34 +872,16 @@ namespace {
 // The date's figures by currency, from the rows its chunks wrote.
 std::map<std::string, Figures> read_chunk_figures(Database& db, const std::string& day)
 {
-  std::string sums;
-  for (std::string_view rest = k_figure_columns; !rest.empty();) {
-    const size_t comma = rest.find(", ");
-    const std::string_view column = rest.substr(0, comma);
-    sums += (sums.empty() ? "SUM(" : ", SUM(") + std::string(column) + ")";
-    rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 2);
-  }
   std::map<std::string, Figures> by_currency;
   soci::rowset<soci::row> rows =
-    (db.sql().prepare << "SELECT currency, " + sums
+    (db.sql().prepare << "SELECT currency, " + figure_columns("SUM(", ")")
                            + " FROM chunk_figures WHERE business_date = :d GROUP BY currency",
      soci::use(day));
   for (const auto& r : rows) {
-    by_currency[as_str(r, 0)] = Figures{ .accounts = as_ll(r, 1),
-                                         .usage_events = as_ll(r, 2),
-                                         .credits_used = as_ll(r, 3),
-                                         .credits_expired = as_ll(r, 4),
-                                         .events_sms = as_ll(r, 5),
-                                         .events_mms = as_ll(r, 6),
-                                         .events_voice = as_ll(r, 7),
-                                         .events_ringless = as_ll(r, 8),
-                                         .lots_made = as_ll(r, 9),
-                                         .opening_deferred_cents = as_ll(r, 10),
-                                         .sold_cents = as_ll(r, 11),
-                                         .usage_cents = as_ll(r, 12),
-                                         .breakage_cents = as_ll(r, 13),
-                                         .revoked_cents = as_ll(r, 14),
-                                         .closing_deferred_cents = as_ll(r, 15) };
+    Figures& f = by_currency[as_str(r, 0)];
+    for (size_t i = 0; i < std::size(k_figure_fields); ++i) {
+      f.*k_figure_fields[i].second = as_ll(r, i + 1);
+    }
   }
   return by_currency;
 }
@@ -975,16 +966,11 @@ void complete_day(Database& db, Date date, Instant now)
   // transactions, and kept with it: the metrics add them up (status_store).
   const std::string day = format_date(date);
   const std::map<std::string, Figures> figures = read_chunk_figures(db, day);
-  Figures all;
+  Figures all; // of every currency
   for (const auto& [currency, f] : figures) {
-    all.accounts += f.accounts;
-    all.usage_events += f.usage_events;
-    all.credits_used += f.credits_used;
-    all.credits_expired += f.credits_expired;
-    all.events_sms += f.events_sms;
-    all.events_mms += f.events_mms;
-    all.events_voice += f.events_voice;
-    all.events_ringless += f.events_ringless;
+    for (const auto& [name, member] : k_figure_fields) {
+      all.*member += f.*member;
+    }
   }
   db.sql() << "UPDATE business_days SET status = 'complete', completed_us = :now_us, accounts = "
               ":accounts, usage_events = :usage_events, credits_used = :used, credits_expired = "
